@@ -1,0 +1,258 @@
+import type { SqlError } from "@effect/sql/SqlError"
+import { PgClient } from "@effect/sql-pg"
+import { Chunk, Context, Duration, Effect, Layer, Option, Stream } from "effect"
+import { Settings } from "../config.js"
+import {
+  type AppendError,
+  DuplicateEventId,
+  EventStoreUnavailable,
+  WrongExpectedVersion
+} from "./errors.js"
+import { LogNotifications } from "./notifications.js"
+import type {
+  AppendResult,
+  EventMetadata,
+  ExpectedVersion,
+  LogPosition,
+  NewEvent,
+  RecordedEvent,
+  StreamAppend
+} from "./types.js"
+
+export interface EventStoreShape {
+  /** Appends to one stream with optimistic concurrency; idempotent on the event ids. */
+  readonly append: (
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    events: ReadonlyArray<NewEvent>
+  ) => Effect.Effect<AppendResult, AppendError>
+  /** Appends to many streams in one transaction: all or nothing. Each stream at most once. */
+  readonly appendBatch: (
+    appends: ReadonlyArray<StreamAppend>
+  ) => Effect.Effect<ReadonlyArray<AppendResult>, AppendError>
+  readonly readStream: (
+    streamId: string,
+    fromVersion?: number
+  ) => Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable>
+  /**
+   * Up to `limit` events after `after` in log order, only from transactions that can no longer be
+   * joined by an earlier-ordered one (below the snapshot's xmin): a reader never skips an event.
+   */
+  readonly readAll: (
+    after: LogPosition,
+    limit: number
+  ) => Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable>
+  /** The last position `readAll` can reach right now (the start when the log is empty). */
+  readonly head: Effect.Effect<LogPosition, EventStoreUnavailable>
+  /** Every event after `after`, in log order, forever: wakes on NOTIFY, polls as a fallback. */
+  readonly subscribe: (
+    after: LogPosition,
+    options?: { readonly batchSize?: number }
+  ) => Stream.Stream<RecordedEvent, EventStoreUnavailable>
+}
+
+export class EventStore extends Context.Tag("hookline/EventStore")<EventStore, EventStoreShape>() {}
+
+interface EventRow {
+  readonly event_id: string
+  readonly stream_id: string
+  readonly stream_version: number
+  readonly event_type: string
+  readonly schema_version: number
+  readonly data: unknown
+  readonly metadata: EventMetadata
+  readonly transaction_id: string
+  readonly global_position: string
+  readonly recorded_at: Date
+}
+
+interface AppendedRow {
+  readonly event_id: string
+  readonly global_position: string
+  readonly stream_version: number
+  readonly transaction_id: string
+  readonly stream_id?: string
+}
+
+const toRecorded = (row: EventRow): RecordedEvent => ({
+  eventId: row.event_id,
+  streamId: row.stream_id,
+  streamVersion: row.stream_version,
+  type: row.event_type,
+  schemaVersion: row.schema_version,
+  data: row.data,
+  metadata: row.metadata,
+  position: { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) },
+  recordedAt: row.recorded_at
+})
+
+const columns =
+  "event_id, stream_id, stream_version, event_type, schema_version, data, metadata, transaction_id::text AS transaction_id, global_position::text AS global_position, recorded_at"
+
+const readAllSql = `SELECT ${columns} FROM events
+ WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY transaction_id, global_position
+ LIMIT $3`
+
+const headSql = `SELECT transaction_id::text AS transaction_id, global_position::text AS global_position FROM events
+ WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY transaction_id DESC, global_position DESC LIMIT 1`
+
+const expectedCode = (expected: ExpectedVersion): number =>
+  expected === "any" ? -1 : expected === "no_stream" ? 0 : expected
+
+const pgErrorOf = (error: SqlError): { code?: string; detail?: string; constraint?: string } =>
+  typeof error.cause === "object" && error.cause !== null ? (error.cause as { code?: string }) : {}
+
+const groupResults = (
+  appends: ReadonlyArray<StreamAppend>,
+  rows: ReadonlyArray<AppendedRow>,
+  duplicate: boolean
+): ReadonlyArray<AppendResult> => {
+  const byId = new Map<string, AppendedRow>()
+  for (const row of rows) byId.set(row.event_id, row)
+  return appends.map((append) => {
+    const events = append.events.map((event) => {
+      const row = byId.get(event.eventId)!
+      return {
+        eventId: event.eventId,
+        streamVersion: row.stream_version,
+        position: { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) }
+      }
+    })
+    return {
+      streamId: append.streamId,
+      events,
+      nextExpectedVersion: events.reduce((max, e) => Math.max(max, e.streamVersion), 0),
+      duplicate
+    }
+  })
+}
+
+export const make = Effect.gen(function* () {
+  const sql = yield* PgClient.PgClient
+  const notifications = yield* LogNotifications
+  const settings = yield* Settings
+  const pollInterval = Duration.millis(settings.pollIntervalMs)
+
+  const unavailable = (operation: string) => (cause: unknown) => new EventStoreUnavailable({ operation, cause })
+
+  /**
+   * After a failed append: if every id is stored already, and in the streams the caller named, this is
+   * a retry of an append that went through; answer with the original positions.
+   */
+  const recoverRetry = (appends: ReadonlyArray<StreamAppend>, original: AppendError) =>
+    Effect.gen(function* () {
+      const ids = appends.flatMap((a) => a.events.map((e) => e.eventId))
+      const rows = yield* sql
+        .unsafe<AppendedRow>(
+          "SELECT event_id, stream_id, global_position::text AS global_position, stream_version, transaction_id::text AS transaction_id FROM events WHERE event_id = ANY($1::text[])",
+          [ids]
+        )
+        .pipe(Effect.mapError(unavailable("append")))
+      if (rows.length === 0) return yield* Effect.fail(original)
+      const streamOf = new Map<string, string>()
+      for (const a of appends) for (const e of a.events) streamOf.set(e.eventId, a.streamId)
+      const allSame = rows.length === ids.length && rows.every((r) => streamOf.get(r.event_id) === r.stream_id)
+      if (!allSame) {
+        return yield* original._tag === "WrongExpectedVersion"
+          ? Effect.fail(original)
+          : Effect.fail(new DuplicateEventId({ eventIds: rows.map((r) => r.event_id) }))
+      }
+      return groupResults(appends, rows, true)
+    })
+
+  const appendBatch = (appends: ReadonlyArray<StreamAppend>): Effect.Effect<ReadonlyArray<AppendResult>, AppendError> => {
+    const nonEmpty = appends.filter((a) => a.events.length > 0)
+    if (nonEmpty.length === 0) {
+      return Effect.succeed(
+        appends.map((a) => ({ streamId: a.streamId, events: [], nextExpectedVersion: 0, duplicate: false }))
+      )
+    }
+    const batch = JSON.stringify(
+      nonEmpty.map((a) => ({
+        stream: a.streamId,
+        expected: expectedCode(a.expectedVersion),
+        events: a.events.map((e) => ({
+          id: e.eventId,
+          type: e.type,
+          v: e.schemaVersion ?? 1,
+          data: e.data,
+          meta: e.metadata ?? {}
+        }))
+      }))
+    )
+    return sql.unsafe<AppendedRow>("SELECT * FROM append_events($1::jsonb)", [batch]).pipe(
+      Effect.map((rows) => groupResults(nonEmpty, rows, false)),
+      Effect.catchAll((error): Effect.Effect<ReadonlyArray<AppendResult>, AppendError> => {
+        const pg = pgErrorOf(error)
+        if (pg.code === "HL001") {
+          const detail = JSON.parse(pg.detail ?? "{}") as { stream?: string; expected?: number; actual?: number }
+          const streamId = detail.stream ?? ""
+          const expected = nonEmpty.find((a) => a.streamId === streamId)?.expectedVersion ?? "any"
+          return recoverRetry(
+            nonEmpty,
+            new WrongExpectedVersion({ streamId, expected, actual: detail.actual ?? 0 })
+          )
+        }
+        if (pg.code === "23505" && pg.constraint === "events_event_id_key") {
+          return recoverRetry(nonEmpty, new DuplicateEventId({ eventIds: [] }))
+        }
+        return Effect.fail(new EventStoreUnavailable({ operation: "append", cause: error }))
+      })
+    )
+  }
+
+  const append = (streamId: string, expectedVersion: ExpectedVersion, events: ReadonlyArray<NewEvent>) =>
+    Effect.map(appendBatch([{ streamId, expectedVersion, events }]), (results) => results[0]!)
+
+  const readStream = (streamId: string, fromVersion = 1) =>
+    sql
+      .unsafe<EventRow>(
+        `SELECT ${columns} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
+        [streamId, fromVersion]
+      )
+      .pipe(
+        Effect.map((rows) => rows.map(toRecorded)),
+        Effect.mapError(unavailable("readStream"))
+      )
+
+  const readAll = (after: LogPosition, limit: number) =>
+    sql
+      .unsafe<EventRow>(readAllSql, [after.transactionId.toString(), after.globalPosition.toString(), limit])
+      .pipe(
+        Effect.map((rows) => rows.map(toRecorded)),
+        Effect.mapError(unavailable("readAll"))
+      )
+
+  const head = sql.unsafe<{ transaction_id: string; global_position: string }>(headSql).pipe(
+    Effect.map((rows): LogPosition => {
+      const row = rows[0]
+      return row === undefined
+        ? { transactionId: 0n, globalPosition: 0n }
+        : { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) }
+    }),
+    Effect.mapError(unavailable("head"))
+  )
+
+  const subscribe = (after: LogPosition, options?: { readonly batchSize?: number }) => {
+    const batchSize = options?.batchSize ?? 1000
+    return Stream.paginateChunkEffect(after, (cursor) =>
+      Effect.gen(function* () {
+        let waited = 0
+        for (;;) {
+          const events = yield* readAll(cursor, batchSize)
+          if (events.length > 0) {
+            return [Chunk.unsafeFromArray(events), Option.some(events[events.length - 1]!.position)] as const
+          }
+          waited = yield* notifications.awaitBeyond(cursor.transactionId, waited, pollInterval)
+        }
+      })
+    )
+  }
+
+  return EventStore.of({ append, appendBatch, readStream, readAll, head, subscribe })
+})
+
+export const EventStoreLive = Layer.effect(EventStore, make)

@@ -1,0 +1,124 @@
+import { expect, layer } from "@effect/vitest"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Either } from "effect"
+import { EventStore } from "../../../src/eventstore/event-store.js"
+import type { NewEvent } from "../../../src/eventstore/types.js"
+import { TestEventStore } from "../../support/database.js"
+
+let counter = 0
+const newEvent = (type = "Something", data: unknown = { n: counter }): NewEvent => ({
+  eventId: `evt-${Date.now()}-${++counter}`,
+  type,
+  data
+})
+
+layer(TestEventStore(), { excludeTestServices: true })("event store: append", (it) => {
+  it.effect("appends to a new stream and reads it back in order", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const events = [newEvent("A", { x: 1 }), newEvent("B", { y: "two" })]
+      const result = yield* store.append("thing-1", "no_stream", events)
+      expect(result.nextExpectedVersion).toBe(2)
+      expect(result.duplicate).toBe(false)
+      expect(result.events.map((e) => e.streamVersion)).toEqual([1, 2])
+      const read = yield* store.readStream("thing-1")
+      expect(read.map((e) => [e.type, e.data, e.streamVersion])).toEqual([
+        ["A", { x: 1 }, 1],
+        ["B", { y: "two" }, 2]
+      ])
+      expect(read[0]!.position.globalPosition < read[1]!.position.globalPosition).toBe(true)
+      const fromTwo = yield* store.readStream("thing-1", 2)
+      expect(fromTwo.map((e) => e.type)).toEqual(["B"])
+    }))
+
+  it.effect("checks the expected version: exact, no stream, any", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      yield* store.append("thing-2", "no_stream", [newEvent()])
+      const again = yield* Effect.either(store.append("thing-2", "no_stream", [newEvent()]))
+      expect(Either.isLeft(again) && again.left._tag).toBe("WrongExpectedVersion")
+      const stale = yield* Effect.either(store.append("thing-2", 5, [newEvent()]))
+      expect(Either.isLeft(stale) && stale.left).toMatchObject({ streamId: "thing-2", expected: 5, actual: 1 })
+      const exact = yield* store.append("thing-2", 1, [newEvent()])
+      expect(exact.nextExpectedVersion).toBe(2)
+      const any = yield* store.append("thing-2", "any", [newEvent(), newEvent()])
+      expect(any.nextExpectedVersion).toBe(4)
+      const missing = yield* Effect.either(store.append("thing-missing", 3, [newEvent()]))
+      expect(Either.isLeft(missing) && missing.left).toMatchObject({ _tag: "WrongExpectedVersion", actual: 0 })
+    }))
+
+  it.effect("two appends at the same expected version: exactly one wins", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      yield* store.append("race-1", "no_stream", [newEvent()])
+      const attempts = yield* Effect.all(
+        Array.from({ length: 8 }, () => Effect.either(store.append("race-1", 1, [newEvent()]))),
+        { concurrency: "unbounded" }
+      )
+      const wins = attempts.filter(Either.isRight)
+      const losses = attempts.filter(Either.isLeft)
+      expect(wins).toHaveLength(1)
+      expect(losses.every((l) => l.left._tag === "WrongExpectedVersion")).toBe(true)
+      expect(yield* store.readStream("race-1")).toHaveLength(2)
+    }))
+
+  it.effect("a retried append with the same ids returns the original positions", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const events = [newEvent(), newEvent()]
+      const first = yield* store.append("retry-1", "no_stream", events)
+      const second = yield* store.append("retry-1", "no_stream", events)
+      expect(second.duplicate).toBe(true)
+      expect(second.events).toEqual(first.events)
+      const third = yield* store.append("retry-1", "any", events)
+      expect(third.events).toEqual(first.events)
+      expect(yield* store.readStream("retry-1")).toHaveLength(2)
+      // The same id in another stream is not a retry.
+      const other = yield* Effect.either(store.append("retry-2", "any", [events[0]!]))
+      expect(Either.isLeft(other) && other.left._tag).toBe("DuplicateEventId")
+    }))
+
+  it.effect("a batch over many streams is all or nothing", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      yield* store.append("batch-b", "no_stream", [newEvent()])
+      const failed = yield* Effect.either(
+        store.appendBatch([
+          { streamId: "batch-a", expectedVersion: "no_stream", events: [newEvent()] },
+          { streamId: "batch-b", expectedVersion: "no_stream", events: [newEvent()] }
+        ])
+      )
+      expect(Either.isLeft(failed) && failed.left).toMatchObject({ _tag: "WrongExpectedVersion", streamId: "batch-b" })
+      expect(yield* store.readStream("batch-a")).toHaveLength(0)
+      const ok = yield* store.appendBatch([
+        { streamId: "batch-a", expectedVersion: "no_stream", events: [newEvent(), newEvent()] },
+        { streamId: "batch-b", expectedVersion: 1, events: [newEvent()] },
+        { streamId: "batch-c", expectedVersion: "any", events: [newEvent()] }
+      ])
+      expect(ok.map((r) => [r.streamId, r.nextExpectedVersion])).toEqual([
+        ["batch-a", 2],
+        ["batch-b", 2],
+        ["batch-c", 1]
+      ])
+      const txIds = new Set(ok.flatMap((r) => r.events.map((e) => e.position.transactionId)))
+      expect(txIds.size).toBe(1)
+    }))
+
+  it.effect("the log refuses UPDATE, DELETE and TRUNCATE from raw SQL", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const sql = yield* PgClient.PgClient
+      yield* store.append("immutable-1", "any", [newEvent()])
+      for (const statement of [
+        "UPDATE events SET data = '{}'::jsonb",
+        "DELETE FROM events",
+        "TRUNCATE events",
+        "TRUNCATE events CASCADE"
+      ]) {
+        const result = yield* Effect.either(sql.unsafe(statement))
+        expect(Either.isLeft(result), statement).toBe(true)
+        expect(String(Either.isLeft(result) && result.left.cause)).toContain("append-only")
+      }
+      expect(yield* store.readStream("immutable-1")).toHaveLength(1)
+    }))
+})

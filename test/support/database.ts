@@ -1,0 +1,55 @@
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Layer, Redacted } from "effect"
+import pg from "pg"
+import { randomBytes } from "node:crypto"
+import { inject } from "vitest"
+import { Settings } from "../../src/config.js"
+import { MigrationsLive } from "../../src/db/migrations.js"
+import { EventStoreLive } from "../../src/eventstore/event-store.js"
+import { LogNotificationsLive } from "../../src/eventstore/notifications.js"
+
+const withDatabase = (url: string, database: string): string => {
+  const parsed = new URL(url)
+  parsed.pathname = `/${database}`
+  return parsed.toString()
+}
+
+/** Runs one statement on the admin database (CREATE/DROP DATABASE cannot run in a pool transaction). */
+export const adminQuery = async (text: string) => {
+  const client = new pg.Client({ connectionString: inject("adminDatabaseUrl") })
+  await client.connect()
+  try {
+    await client.query(text)
+  } finally {
+    await client.end()
+  }
+}
+
+/** A fresh, migrated database for one test file; its URL. Files run in parallel without sharing state. */
+export const createTestDatabase = async (): Promise<string> => {
+  const name = `hl_test_${randomBytes(6).toString("hex")}`
+  await adminQuery(`CREATE DATABASE ${name}`)
+  return withDatabase(inject("adminDatabaseUrl"), name)
+}
+
+/** A fresh database, migrated, with a pool on it: the base of every integration test layer. */
+export const TestDatabase = (options: { readonly maxConnections?: number } = {}) =>
+  Layer.unwrapEffect(
+    Effect.promise(createTestDatabase).pipe(
+      Effect.map((url) =>
+        MigrationsLive.pipe(
+          Layer.provideMerge(PgClient.layer({ url: Redacted.make(url), maxConnections: options.maxConnections ?? 10 }))
+        )
+      )
+    )
+  )
+
+export const TestSettings = Settings.layerWith({ pollIntervalMs: 200, allowPrivateTargets: true })
+
+/** Event store on a fresh database. */
+export const TestEventStore = (options: { readonly maxConnections?: number } = {}) =>
+  EventStoreLive.pipe(
+    Layer.provideMerge(LogNotificationsLive),
+    Layer.provideMerge(TestSettings),
+    Layer.provideMerge(TestDatabase(options))
+  )
