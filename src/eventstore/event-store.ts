@@ -86,18 +86,19 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
   recordedAt: row.recorded_at
 })
 
+// The text aliases shadow the columns in ORDER BY: order by the qualified columns, or xid8 sorts as text.
 const columns =
   "event_id, stream_id, stream_version, event_type, schema_version, data, metadata, transaction_id::text AS transaction_id, global_position::text AS global_position, recorded_at"
 
 const readAllSql = `SELECT ${columns} FROM events
  WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
- ORDER BY transaction_id, global_position
+ ORDER BY events.transaction_id, events.global_position
  LIMIT $3`
 
 const headSql = `SELECT transaction_id::text AS transaction_id, global_position::text AS global_position FROM events
  WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
- ORDER BY transaction_id DESC, global_position DESC LIMIT 1`
+ ORDER BY events.transaction_id DESC, events.global_position DESC LIMIT 1`
 
 const expectedCode = (expected: ExpectedVersion): number =>
   expected === "any" ? -1 : expected === "no_stream" ? 0 : expected

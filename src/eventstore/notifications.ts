@@ -1,5 +1,6 @@
 import { PgClient } from "@effect/sql-pg"
-import { Context, Duration, Effect, Layer, Schedule, Stream, SubscriptionRef } from "effect"
+import { Context, Duration, Effect, Layer, Redacted, Schedule, Schema, Stream, SubscriptionRef } from "effect"
+import pg from "pg"
 
 export const eventsChannel = "hookline_events"
 
@@ -26,12 +27,62 @@ export class LogNotifications extends Context.Tag("hookline/LogNotifications")<
 
 const maxShortWaitMs = 50
 
+export class ListenConnectionLost extends Schema.TaggedError<ListenConnectionLost>()("ListenConnectionLost", {
+  cause: Schema.Defect
+}) {}
+
+/** The pool's connection settings, for the one dedicated LISTEN connection. */
+const clientConfig = (config: PgClient.PgClientConfig): pg.ClientConfig => ({
+  ...(config.url === undefined ? {} : { connectionString: Redacted.value(config.url) }),
+  ...(config.host === undefined ? {} : { host: config.host }),
+  ...(config.port === undefined ? {} : { port: config.port }),
+  ...(config.database === undefined ? {} : { database: config.database }),
+  ...(config.username === undefined ? {} : { user: config.username }),
+  ...(config.password === undefined ? {} : { password: Redacted.value(config.password) }),
+  application_name: "hookline-listen",
+  keepAlive: true
+})
+
+/**
+ * Notifications on `channel` until the connection fails. sql-pg's own `listen` neither reports a lost
+ * connection nor reconnects, so a dead listener would go unnoticed; this one ends the stream with an
+ * error and the caller listens again.
+ */
+const listenOnce = (config: pg.ClientConfig, channel: string) =>
+  Stream.asyncPush<string, ListenConnectionLost>((emit) =>
+    Effect.acquireRelease(
+      Effect.tryPromise({
+        try: async () => {
+          const client = new pg.Client(config)
+          client.on("error", (error) => emit.fail(new ListenConnectionLost({ cause: error })))
+          client.on("end", () => emit.fail(new ListenConnectionLost({ cause: "connection ended" })))
+          client.on("notification", (message) => {
+            if (message.channel === channel && message.payload !== undefined) emit.single(message.payload)
+          })
+          await client.connect()
+          await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
+          return client
+        },
+        catch: (cause) => new ListenConnectionLost({ cause })
+      }),
+      (client) =>
+        Effect.promise(() => {
+          client.removeAllListeners("end")
+          client.removeAllListeners("error")
+          client.on("error", () => undefined)
+          return client.end().catch(() => undefined)
+        }).pipe(Effect.timeoutOption(Duration.seconds(1)))
+    )
+  )
+
 export const make = Effect.gen(function* () {
   const sql = yield* PgClient.PgClient
   // The highest transaction id announced by the append trigger.
   const announced = yield* SubscriptionRef.make(0n)
 
-  yield* sql.listen(eventsChannel).pipe(
+  const config = clientConfig(sql.config)
+
+  yield* listenOnce(config, eventsChannel).pipe(
     Stream.runForEach((payload) => {
       const transactionId = BigInt(payload)
       return SubscriptionRef.update(announced, (current) => (transactionId > current ? transactionId : current))

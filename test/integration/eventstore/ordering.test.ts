@@ -1,0 +1,182 @@
+import { expect, layer } from "@effect/vitest"
+import { PgClient } from "@effect/sql-pg"
+import { Chunk, Deferred, Duration, Effect, Fiber, Layer, Stream } from "effect"
+import { Settings } from "../../../src/config.js"
+import { EventStore, EventStoreLive } from "../../../src/eventstore/event-store.js"
+import { LogNotificationsLive } from "../../../src/eventstore/notifications.js"
+import { LogPosition, type RecordedEvent } from "../../../src/eventstore/types.js"
+import { TestDatabase } from "../../support/database.js"
+
+const appendSql = (stream: string, id: string) =>
+  `SELECT * FROM append_events('[{"stream":"${stream}","expected":-1,"events":[{"id":"${id}","type":"T","data":{}}]}]'::jsonb)`
+
+/**
+ * A reader that checkpoints on the global position alone, as Emmett did until 2026. Kept here to prove
+ * the ordering test can fail.
+ */
+const positionOnlyRead = (sql: PgClient.PgClient, after: bigint) =>
+  sql.unsafe<{ event_id: string; global_position: string }>(
+    "SELECT event_id, global_position::text AS global_position FROM events WHERE global_position > $1 ORDER BY global_position",
+    [after.toString()]
+  )
+
+// Long poll interval: anything arriving quickly proves the NOTIFY path.
+const SlowPoll = Settings.layerWith({ pollIntervalMs: 30_000 })
+
+const Store = EventStoreLive.pipe(
+  Layer.provideMerge(LogNotificationsLive),
+  Layer.provideMerge(SlowPoll),
+  Layer.provideMerge(TestDatabase({ maxConnections: 20 }))
+)
+
+layer(Store, { excludeTestServices: true })("event store: ordering and subscriptions", (it) => {
+  it.scoped("an out-of-order commit: the position-only reader loses it, readAll does not", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const sql = yield* PgClient.PgClient
+      const start = yield* store.head
+      // Transaction A draws the lower position but commits last. (sql.reserve does not pin a
+      // connection in sql-pg 0.53; a transaction does.)
+      const aInserted = yield* Deferred.make<void>()
+      const aMayCommit = yield* Deferred.make<void>()
+      const transactionA = yield* Effect.fork(
+        sql.withTransaction(
+          Effect.gen(function* () {
+            yield* sql.unsafe(appendSql("gap-a", "gap-event-a"))
+            yield* Deferred.succeed(aInserted, undefined)
+            yield* Deferred.await(aMayCommit)
+          })
+        )
+      )
+      yield* Deferred.await(aInserted)
+      yield* sql.unsafe(appendSql("gap-b", "gap-event-b"))
+
+      const naiveFirst = yield* positionOnlyRead(sql, 0n)
+      const naiveCheckpoint = BigInt(naiveFirst[naiveFirst.length - 1]!.global_position)
+      const safeFirst = yield* store.readAll(start, 100)
+      expect(safeFirst.map((e) => e.eventId)).not.toContain("gap-event-b") // held back behind A
+
+      yield* Deferred.succeed(aMayCommit, undefined)
+      yield* Fiber.join(transactionA)
+      const naiveSecond = yield* positionOnlyRead(sql, naiveCheckpoint)
+      const naiveSeen = [...naiveFirst, ...naiveSecond].map((r) => r.event_id)
+      expect(naiveSeen).not.toContain("gap-event-a") // lost for ever by a position-only checkpoint
+
+      // xmin is cluster-wide: another test's open transaction may hold the reader back for a moment,
+      // never make it skip. Read until both arrived.
+      const safeSeen = safeFirst.map((e) => e.eventId)
+      let cursor = safeFirst.length > 0 ? safeFirst[safeFirst.length - 1]!.position : start
+      for (let tries = 0; tries < 500 && safeSeen.filter((id) => id.startsWith("gap-event")).length < 2; tries++) {
+        const next = yield* store.readAll(cursor, 100)
+        if (next.length > 0) cursor = next[next.length - 1]!.position
+        else yield* Effect.sleep(Duration.millis(10))
+        safeSeen.push(...next.map((e) => e.eventId))
+      }
+      expect(safeSeen.filter((id) => id.startsWith("gap-event"))).toEqual(["gap-event-a", "gap-event-b"])
+    }))
+
+  it.scoped("many writers committing out of order, some rolling back: every committed event once, in order", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const sql = yield* PgClient.PgClient
+      const start = yield* store.head
+      const writers = 8
+      const perWriter = 60
+      const committed = new Set<string>()
+
+      const writer = (w: number) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < perWriter; i++) {
+            const id = `w${w}-${i}`
+            const rollback = i % 7 === 3
+            const outcome = yield* sql
+              .withTransaction(
+                Effect.gen(function* () {
+                  yield* sql.unsafe(appendSql(`writer-${w}-${i % 3}`, id))
+                  // Hold the transaction a little so positions commit out of order across writers.
+                  yield* Effect.sleep(Duration.millis(Math.floor(Math.random() * 4)))
+                  if (rollback) yield* Effect.fail("rollback" as const)
+                })
+              )
+              .pipe(Effect.either)
+            if (outcome._tag === "Right") committed.add(id)
+          }
+        })
+
+      const done = yield* Deferred.make<void>()
+      const seen: Array<RecordedEvent> = []
+      const reader = yield* Effect.fork(
+        Effect.gen(function* () {
+          let cursor = start
+          let idleAfterDone = 0
+          while (idleAfterDone < 2) {
+            const batch = yield* store.readAll(cursor, 17)
+            if (batch.length > 0) {
+              seen.push(...batch)
+              cursor = batch[batch.length - 1]!.position
+            } else {
+              if (yield* Deferred.isDone(done)) idleAfterDone++
+              yield* Effect.sleep(Duration.millis(2))
+            }
+          }
+        })
+      )
+      yield* Effect.all(Array.from({ length: writers }, (_, w) => writer(w)), { concurrency: "unbounded" })
+      yield* Deferred.succeed(done, undefined)
+      yield* Fiber.join(reader)
+
+      const ids = seen.map((e) => e.eventId).filter((id) => /^w\d+-\d+$/.test(id))
+      expect(new Set(ids).size).toBe(ids.length) // exactly once
+      expect(new Set(ids)).toEqual(committed) // every committed event, nothing rolled back
+      for (let i = 1; i < seen.length; i++) {
+        expect(LogPosition.compare(seen[i - 1]!.position, seen[i]!.position)).toBeLessThan(0)
+      }
+    }))
+
+  it.scoped("subscribe wakes on commit, well before the poll interval", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const start = yield* store.head
+      const received = yield* Effect.fork(
+        store.subscribe(start).pipe(
+          Stream.filter((e) => e.streamId === "wake-1"),
+          Stream.take(3),
+          Stream.runCollect
+        )
+      )
+      yield* Effect.sleep(Duration.millis(200))
+      const begin = Date.now()
+      yield* store.append("wake-1", "any", [{ eventId: "wake-a", type: "T", data: {} }])
+      yield* store.append("wake-1", "any", [{ eventId: "wake-b", type: "T", data: {} }])
+      yield* store.append("wake-1", "any", [{ eventId: "wake-c", type: "T", data: {} }])
+      const events = yield* Fiber.join(received).pipe(Effect.timeout(Duration.seconds(10)))
+      // The poll interval is 30 s here: arriving at all within the timeout proves the wake-up.
+      expect(Date.now() - begin).toBeLessThan(10_000)
+      expect(Chunk.toArray(events).map((e) => e.eventId)).toEqual(["wake-a", "wake-b", "wake-c"])
+    }))
+
+  it.scoped("subscribe carries on after its LISTEN connection is killed", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const sql = yield* PgClient.PgClient
+      const start = yield* store.head
+      const received = yield* Effect.fork(
+        store.subscribe(start).pipe(
+          Stream.filter((e) => e.streamId === "killed-1"),
+          Stream.take(2),
+          Stream.runCollect
+        )
+      )
+      yield* store.append("killed-1", "any", [{ eventId: "killed-a", type: "T", data: {} }])
+      yield* Effect.sleep(Duration.millis(300))
+      const terminated = yield* sql.unsafe<{ pg_terminate_backend: boolean }>(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+      )
+      expect(terminated.length).toBeGreaterThan(0)
+      // Give the listener time to come back, then commit: the wake-up must reach the subscriber again.
+      yield* Effect.sleep(Duration.millis(1500))
+      yield* store.append("killed-1", "any", [{ eventId: "killed-b", type: "T", data: {} }])
+      const events = yield* Fiber.join(received).pipe(Effect.timeout(Duration.seconds(15)))
+      expect(Chunk.toArray(events).map((e) => e.eventId)).toEqual(["killed-a", "killed-b"])
+    }))
+})
