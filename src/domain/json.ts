@@ -1,0 +1,71 @@
+import { Either, Schema } from "effect"
+
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | ReadonlyArray<JsonValue>
+  | { readonly [key: string]: JsonValue }
+
+const isPlainObject = (value: object): boolean => {
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * True when `value` survives a JSON round trip unchanged. Values stored in the log must, or a replayed
+ * event would differ from the one decided on. Cycles are refused (`seen` holds the current path only).
+ */
+export const isJsonValue = (value: unknown, seen: Set<object> = new Set()): value is JsonValue => {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true
+  if (typeof value === "number") return Number.isFinite(value)
+  if (typeof value !== "object") return false
+  if (seen.has(value)) return false
+  seen.add(value)
+  try {
+    if (Array.isArray(value)) return value.every((item) => isJsonValue(item, seen))
+    if (!isPlainObject(value)) return false
+    return Object.values(value).every((item) => isJsonValue(item, seen))
+  } finally {
+    seen.delete(value)
+  }
+}
+
+/**
+ * A declared schema rather than a recursive union: a union reports one issue per member at every level,
+ * which buries the useful message. The JSON Schema must be an override (it has `anyOf`), or JSONSchema
+ * would refuse the declaration.
+ */
+export const JsonValue: Schema.Schema<JsonValue> = Schema.declare(
+  (value: unknown): value is JsonValue => isJsonValue(value),
+  {
+    identifier: "JsonValue",
+    description: "any JSON value",
+    message: () => "must be a JSON value (null, boolean, finite number, string, array or object)",
+    jsonSchema: {
+      anyOf: [
+        { type: "null" },
+        { type: "boolean" },
+        { type: "number" },
+        { type: "string" },
+        { type: "array" },
+        { type: "object" }
+      ]
+    }
+  }
+)
+
+export const JsonObject = Schema.Record({ key: Schema.String, value: JsonValue })
+export type JsonObject = typeof JsonObject.Type
+
+/** Size of `value` serialized as UTF-8 JSON; Left when it cannot be serialized (cycle, BigInt). */
+export const jsonByteLength = (value: unknown): Either.Either<number, string> =>
+  Either.try({
+    try: () => {
+      const text = JSON.stringify(value)
+      if (text === undefined) throw new Error("not serializable")
+      return Buffer.byteLength(text, "utf8")
+    },
+    catch: () => "must be serializable as JSON"
+  })

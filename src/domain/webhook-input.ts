@@ -1,0 +1,280 @@
+import { Brand, Either, Schema } from "effect"
+import { issuesFromParseError, type ValidationIssue, ValidationFailed } from "./errors.js"
+import { SubscribableEventType } from "./event-types.js"
+
+/**
+ * What a customer may send to create or change a webhook. The schemas check everything that does not
+ * depend on configuration and can serve as HttpApi payloads; `validateCreateWebhook` and
+ * `validateWebhookPatch` add the configuration-dependent https rule, report every issue at once, and
+ * brand the result so the webhook aggregate only ever receives validated settings.
+ * Private-address and DNS checks are not here: they need IO and live in src/delivery.
+ */
+
+export const limits = {
+  nameMaxLength: 100,
+  urlMaxLength: 2048,
+  maxHeaders: 20,
+  headerValueMaxBytes: 1024,
+  maxRetries: 20,
+  maxRetryDelaySeconds: 604_800,
+  maxConcurrency: 100,
+  maxRateLimit: 10_000
+} as const
+
+export interface ValidationContext {
+  /** Operator setting (development, tests): also allows plain http targets. */
+  readonly allowPrivateTargets: boolean
+}
+
+/** Checked on the trimmed text; the validating functions store it trimmed. */
+export const nameProblem = (name: string, maxLength: number): string | undefined => {
+  const trimmed = name.trim()
+  if (trimmed === "") return "must not be empty"
+  return trimmed.length > maxLength ? `must be at most ${maxLength} characters` : undefined
+}
+
+// A filter rather than Schema.Trim: no transformation, so the JSON Schema keeps its length bounds.
+export const WebhookName = Schema.String.pipe(
+  Schema.filter((name) => nameProblem(name, limits.nameMaxLength), {
+    jsonSchema: { minLength: 1, maxLength: limits.nameMaxLength }
+  })
+).annotations({ identifier: "WebhookName", description: "1 to 100 characters; surrounding spaces are removed" })
+
+/** The shape problem of a URL, if any; the https-only rule is separate because it depends on configuration. */
+export const urlProblem = (value: string): string | undefined => {
+  if (value.length > limits.urlMaxLength) return `must be at most ${limits.urlMaxLength} characters`
+  // The WHATWG parser silently strips some of these; refusing them keeps the stored URL what was sent.
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) return "must not contain whitespace or control characters"
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return "must be an absolute URL, e.g. https://example.com/webhooks"
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "must be an https URL"
+  if (url.hostname === "") return "must name a host"
+  if (url.username !== "" || url.password !== "") return "must not contain credentials (user:password@)"
+  // `new URL("https://a/#").hash` is "", so look at the text.
+  if (value.includes("#")) return "must not contain a fragment (#...)"
+  return undefined
+}
+
+export const WebhookUrl = Schema.String.pipe(Schema.filter((value) => urlProblem(value)))
+  .annotations({
+    identifier: "WebhookUrl",
+    description: "an absolute https URL, at most 2048 characters, without credentials or fragment",
+    jsonSchema: { format: "uri", maxLength: limits.urlMaxLength }
+  })
+
+/** The https rule: http only when the operator allows private targets (development and tests). */
+export const urlSchemeProblem = (url: string, context: ValidationContext): string | undefined =>
+  url.toLowerCase().startsWith("https:") || context.allowPrivateTargets ? undefined : "must use https"
+
+export const WebhookEvents = Schema.Array(SubscribableEventType).pipe(
+  Schema.minItems(1, { message: () => "must list at least one event type" }),
+  Schema.maxItems(100, { message: () => "must list at most 100 event types" })
+).annotations({ identifier: "WebhookEvents" })
+
+// RFC 7230 token characters.
+const tokenPattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+const reservedHeaderNames: ReadonlySet<string> = new Set([
+  "host",
+  "content-length",
+  "content-type",
+  // Not in the brief's list, but the body is always plain JSON: a custom encoding would mislead receivers.
+  "content-encoding",
+  "user-agent",
+  "connection",
+  "transfer-encoding",
+  "keep-alive",
+  "upgrade",
+  "te",
+  "trailer",
+  // undici throws on `expect`, so it would fail every delivery.
+  "expect"
+])
+
+/** Headers Hookline controls: hop-by-hop, framing, and its own `webhook-*` signature headers. */
+export const isReservedHeaderName = (name: string): boolean => {
+  const lower = name.toLowerCase()
+  return reservedHeaderNames.has(lower) || lower.startsWith("proxy-") || lower.startsWith("webhook-")
+}
+
+// Visible ASCII, space and tab. Node's HTTP client throws on control characters and on anything above
+// U+00FF, which would fail every delivery; CR/LF would also allow header injection.
+const headerValuePattern = /^[\t\x20-\x7e]*$/
+
+export interface HeaderIssue {
+  /** The offending header's name; absent when the problem is the set as a whole. */
+  readonly header?: string
+  readonly message: string
+}
+
+/** Every problem in a set of custom headers. */
+export const headerIssues = (headers: Readonly<Record<string, string>>): ReadonlyArray<HeaderIssue> => {
+  const issues: Array<HeaderIssue> = []
+  const names = Object.keys(headers)
+  if (names.length > limits.maxHeaders) {
+    issues.push({ message: `must have at most ${limits.maxHeaders} headers, got ${names.length}` })
+  }
+  const seen = new Set<string>()
+  for (const name of names) {
+    const value = headers[name] ?? ""
+    if (!tokenPattern.test(name)) {
+      issues.push({ header: name, message: "is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)" })
+    } else if (isReservedHeaderName(name)) {
+      issues.push({ header: name, message: "is reserved: Hookline sets this header itself" })
+    } else if (seen.has(name.toLowerCase())) {
+      issues.push({ header: name, message: "repeats another header name (names are case-insensitive)" })
+    }
+    seen.add(name.toLowerCase())
+    if (Buffer.byteLength(value, "utf8") > limits.headerValueMaxBytes) {
+      issues.push({ header: name, message: `value must be at most ${limits.headerValueMaxBytes} bytes` })
+    } else if (!headerValuePattern.test(value)) {
+      issues.push({ header: name, message: "value must be printable ASCII (no CR, LF, NUL or control characters)" })
+    }
+  }
+  return issues
+}
+
+export const WebhookHeaders = Schema.Record({ key: Schema.String, value: Schema.String }).pipe(
+  Schema.filter(
+    (headers) => headerIssues(headers).map((issue) => ({
+      path: issue.header === undefined ? [] : [issue.header],
+      message: issue.message
+    })),
+    { jsonSchema: { maxProperties: limits.maxHeaders } }
+  )
+).annotations({
+  identifier: "WebhookHeaders",
+  description: "custom headers sent with every delivery; webhook-*, proxy-* and hop-by-hop names are reserved"
+})
+
+/** An integer in [min, max], with one message for "not an integer" and "out of range". */
+const boundedInt = (min: number, max: number, message: string) =>
+  Schema.Number.pipe(
+    Schema.int({ message: () => message }),
+    Schema.between(min, max, { message: () => message })
+  )
+
+export const RetrySchedule = Schema.Array(
+  boundedInt(0, limits.maxRetryDelaySeconds, `must be an integer number of seconds from 0 to ${limits.maxRetryDelaySeconds}`)
+).pipe(Schema.maxItems(limits.maxRetries, { message: () => `must have at most ${limits.maxRetries} retries` }))
+  .annotations({
+    identifier: "RetrySchedule",
+    description: "delays in seconds before each retry (the first attempt is immediate); null: the default"
+  })
+
+export const MaxConcurrency = boundedInt(1, limits.maxConcurrency, `must be an integer from 1 to ${limits.maxConcurrency}`).annotations({ identifier: "MaxConcurrency", description: "deliveries in flight at once; null: the default" })
+
+export const RateLimit = boundedInt(1, limits.maxRateLimit, `must be an integer from 1 to ${limits.maxRateLimit}`).annotations({ identifier: "RateLimit", description: "deliveries per second; null: unlimited" })
+
+export const CreateWebhookInput = Schema.Struct({
+  name: WebhookName,
+  url: WebhookUrl,
+  events: WebhookEvents,
+  headers: Schema.optional(WebhookHeaders),
+  retrySchedule: Schema.optional(Schema.NullOr(RetrySchedule)),
+  maxConcurrency: Schema.optional(Schema.NullOr(MaxConcurrency)),
+  rateLimit: Schema.optional(Schema.NullOr(RateLimit))
+}).annotations({ identifier: "CreateWebhookInput", parseOptions: { errors: "all" } })
+export type CreateWebhookInput = typeof CreateWebhookInput.Type
+
+/** A PATCH: absent fields stay as they are; `null` resets a policy field to the default. */
+export const UpdateWebhookInput = Schema.Struct({
+  name: Schema.optional(WebhookName),
+  url: Schema.optional(WebhookUrl),
+  events: Schema.optional(WebhookEvents),
+  headers: Schema.optional(WebhookHeaders),
+  retrySchedule: Schema.optional(Schema.NullOr(RetrySchedule)),
+  maxConcurrency: Schema.optional(Schema.NullOr(MaxConcurrency)),
+  rateLimit: Schema.optional(Schema.NullOr(RateLimit))
+}).annotations({ identifier: "UpdateWebhookInput", parseOptions: { errors: "all" } })
+export type UpdateWebhookInput = typeof UpdateWebhookInput.Type
+
+/** Everything a webhook is configured with, complete and normalized (events de-duplicated, defaults null). */
+export interface WebhookSettings {
+  readonly name: string
+  readonly url: string
+  readonly events: ReadonlyArray<SubscribableEventType>
+  readonly headers: Readonly<Record<string, string>>
+  readonly retrySchedule: ReadonlyArray<number> | null
+  readonly maxConcurrency: number | null
+  readonly rateLimit: number | null
+}
+export type ValidWebhookSettings = WebhookSettings & Brand.Brand<"ValidWebhookSettings">
+const ValidWebhookSettings = Brand.nominal<ValidWebhookSettings>()
+
+export interface WebhookPatch {
+  readonly name?: string
+  readonly url?: string
+  readonly events?: ReadonlyArray<SubscribableEventType>
+  readonly headers?: Readonly<Record<string, string>>
+  readonly retrySchedule?: ReadonlyArray<number> | null
+  readonly maxConcurrency?: number | null
+  readonly rateLimit?: number | null
+}
+export type ValidWebhookPatch = WebhookPatch & Brand.Brand<"ValidWebhookPatch">
+const ValidWebhookPatch = Brand.nominal<ValidWebhookPatch>()
+
+/** Keeps the first occurrence of each type, so the customer's order survives. */
+export const dedupeEvents = (events: ReadonlyArray<SubscribableEventType>): ReadonlyArray<SubscribableEventType> =>
+  Array.from(new Set(events))
+
+const rawUrl = (input: unknown): string | undefined => {
+  if (typeof input !== "object" || input === null || !("url" in input)) return undefined
+  const url: unknown = input.url
+  return typeof url === "string" && urlProblem(url) === undefined ? url : undefined
+}
+
+const validate = <A, I>(
+  schema: Schema.Schema<A, I>,
+  input: unknown,
+  context: ValidationContext
+): Either.Either<A, ValidationFailed> => {
+  const decoded = Schema.decodeUnknownEither(schema, { errors: "all" })(input)
+  const issues: Array<ValidationIssue> = Either.isLeft(decoded) ? [...issuesFromParseError(decoded.left)] : []
+  // Checked on the raw input so a config problem is reported together with any shape problems.
+  const url = rawUrl(input)
+  const schemeProblem = url === undefined ? undefined : urlSchemeProblem(url, context)
+  if (schemeProblem !== undefined) issues.push({ path: "url", message: schemeProblem })
+  if (issues.length > 0 || Either.isLeft(decoded)) return Either.left(new ValidationFailed({ issues }))
+  return Either.right(decoded.right)
+}
+
+export const validateCreateWebhook = (
+  input: unknown,
+  context: ValidationContext
+): Either.Either<ValidWebhookSettings, ValidationFailed> =>
+  validate(CreateWebhookInput, input, context).pipe(
+    Either.map((valid) =>
+      ValidWebhookSettings({
+        name: valid.name.trim(),
+        url: valid.url,
+        events: dedupeEvents(valid.events),
+        headers: valid.headers ?? {},
+        retrySchedule: valid.retrySchedule ?? null,
+        maxConcurrency: valid.maxConcurrency ?? null,
+        rateLimit: valid.rateLimit ?? null
+      })
+    )
+  )
+
+export const validateWebhookPatch = (
+  input: unknown,
+  context: ValidationContext
+): Either.Either<ValidWebhookPatch, ValidationFailed> =>
+  validate(UpdateWebhookInput, input, context).pipe(
+    Either.map((valid) =>
+      ValidWebhookPatch({
+        ...(valid.name !== undefined ? { name: valid.name.trim() } : {}),
+        ...(valid.url !== undefined ? { url: valid.url } : {}),
+        ...(valid.events !== undefined ? { events: dedupeEvents(valid.events) } : {}),
+        ...(valid.headers !== undefined ? { headers: valid.headers } : {}),
+        ...(valid.retrySchedule !== undefined ? { retrySchedule: valid.retrySchedule } : {}),
+        ...(valid.maxConcurrency !== undefined ? { maxConcurrency: valid.maxConcurrency } : {}),
+        ...(valid.rateLimit !== undefined ? { rateLimit: valid.rateLimit } : {})
+      })
+    )
+  )

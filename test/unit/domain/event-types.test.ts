@@ -1,0 +1,124 @@
+import { Either, Schema } from "effect"
+import { describe, expect, it } from "vitest"
+import {
+  decodePayload,
+  EventTypeName,
+  eventTypeList,
+  eventTypes,
+  isSubscribableEventType,
+  payloadJsonSchema,
+  subscribableEventTypes
+} from "../../../src/domain/event-types.js"
+import { samplePayloads } from "./fixtures.js"
+
+const issuesOf = (type: string, data: unknown) => {
+  const result = decodePayload(type, data)
+  return Either.isLeft(result) ? result.left.issues : []
+}
+
+describe("event catalogue", () => {
+  it("lists the four subscribable types and the internal test type", () => {
+    expect(eventTypeList.map((definition) => definition.name)).toEqual([
+      "message.created",
+      "conversation.updated",
+      "session.updated",
+      "user.updated",
+      "webhook.test"
+    ])
+    expect(subscribableEventTypes).toEqual(["message.created", "conversation.updated", "session.updated", "user.updated"])
+    expect(eventTypes["webhook.test"].subscribable).toBe(false)
+    expect(isSubscribableEventType("webhook.test")).toBe(false)
+    expect(isSubscribableEventType("message.created")).toBe(true)
+  })
+
+  it("keys every definition by its own name and describes it", () => {
+    for (const [key, definition] of Object.entries(eventTypes)) {
+      expect(definition.name).toBe(key)
+      expect(definition.description.length).toBeGreaterThan(10)
+    }
+  })
+
+  it("EventTypeName refuses unknown names with the valid list", () => {
+    const result = Schema.decodeUnknownEither(EventTypeName)("message.deleted")
+    expect(Either.isLeft(result) && result.left.message).toMatch(/valid types: message.created/)
+  })
+})
+
+describe.each(eventTypeList.map((definition) => definition.name))("payload of %s", (type) => {
+  it("decodes a complete sample and keeps it unchanged", () => {
+    expect(decodePayload(type, samplePayloads[type])).toEqual(Either.right(samplePayloads[type]))
+  })
+
+  it("renders as JSON Schema", () => {
+    const schema = payloadJsonSchema(type)
+    expect(schema.$schema).toBe("http://json-schema.org/draft-07/schema#")
+    // Round-trips through JSON: nothing in it is a function or undefined.
+    expect(JSON.parse(JSON.stringify(schema))).toEqual(schema)
+  })
+
+  it("refuses a non-object", () => {
+    expect(issuesOf(type, "text")).toEqual([{ path: "data", message: expect.any(String) }])
+    expect(issuesOf(type, null).length).toBe(1)
+  })
+
+  it("refuses an empty object with every missing field", () => {
+    const issues = issuesOf(type, {})
+    expect(issues.length).toBeGreaterThan(0)
+    expect(issues.every((issue) => issue.path.startsWith("data.") && issue.message === "is missing")).toBe(true)
+  })
+})
+
+describe("payload decoding", () => {
+  const message = samplePayloads["message.created"] as { message: Record<string, unknown> }
+
+  it("drops properties the schema does not know", () => {
+    const withExtra = { ...(samplePayloads["webhook.test"] as object), internal: "secret" }
+    expect(decodePayload("webhook.test", withExtra)).toEqual(Either.right(samplePayloads["webhook.test"]))
+  })
+
+  it("accepts optional fields left out", () => {
+    const minimal = {
+      message: { id: "m", text: "", sender: { type: "bot", id: "b", name: "Bot" }, createdAt: "2025-01-01T00:00:00Z" },
+      conversation: { id: "c", status: "pending", channelId: "ch" },
+      customer: { id: "u", name: "U" },
+      channel: { id: "ch", type: "web", name: "Site" }
+    }
+    expect(Either.isRight(decodePayload("message.created", minimal))).toBe(true)
+  })
+
+  it("reports nested issues with their path under data, all at once", () => {
+    const bad = {
+      ...(samplePayloads["message.created"] as object),
+      message: { ...message.message, sender: { type: "robot", id: "x", name: "X" }, createdAt: "yesterday" },
+      channel: { id: "ch", type: "carrier-pigeon", name: "P" }
+    }
+    const paths = issuesOf("message.created", bad).map((issue) => issue.path).sort()
+    expect(paths).toEqual(["data.channel.type", "data.message.createdAt", "data.message.sender.type"])
+  })
+
+  it.each(["2025-03-01", "2025-03-01T10:00:00", "2025-13-01T10:00:00Z", "March 1st"])(
+    "refuses the date-time %s",
+    (createdAt) => {
+      expect(issuesOf("message.created", { ...(samplePayloads["message.created"] as object), message: { ...message.message, createdAt } }))
+        .toContainEqual({ path: "data.message.createdAt", message: expect.stringMatching(/ISO 8601/) })
+    }
+  )
+
+  it("refuses an empty change list and non-JSON values in changes", () => {
+    const user = samplePayloads["user.updated"] as { user: unknown }
+    expect(issuesOf("user.updated", { user: user.user, changes: [] }))
+      .toEqual([{ path: "data.changes", message: "must list at least one change" }])
+    expect(issuesOf("user.updated", { user: user.user, changes: [{ field: "x", from: 1, to: Number.NaN }] }))
+      .toEqual([{ path: "data.changes[0].to", message: expect.stringMatching(/JSON value/) }])
+  })
+
+  it("refuses an unknown type at path type, listing the valid ones", () => {
+    expect(issuesOf("message.deleted", {})).toEqual([
+      { path: "type", message: expect.stringMatching(/unknown event type "message.deleted"; valid types: message.created/) }
+    ])
+  })
+
+  it("does not treat inherited object keys as types", () => {
+    expect(issuesOf("toString", {})).toEqual([{ path: "type", message: expect.any(String) }])
+  })
+})
