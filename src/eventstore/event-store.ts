@@ -9,14 +9,14 @@ import {
   WrongExpectedVersion
 } from "./errors.js"
 import { LogNotifications } from "./notifications.js"
-import type {
-  AppendResult,
-  EventMetadata,
-  ExpectedVersion,
+import {
+  type AppendResult,
+  type EventMetadata,
+  type ExpectedVersion,
   LogPosition,
-  NewEvent,
-  RecordedEvent,
-  StreamAppend
+  type NewEvent,
+  type RecordedEvent,
+  type StreamAppend
 } from "./types.js"
 
 export interface EventStoreShape {
@@ -42,6 +42,16 @@ export interface EventStoreShape {
     after: LogPosition,
     limit: number
   ) => Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable>
+  /**
+   * Like `readAll`, restricted to some event types, and says how far the log was scanned: to the last
+   * event returned when the page is full, otherwise to the head of the same snapshot, so a reader of
+   * rare events can still advance its checkpoint past everything else.
+   */
+  readonly readAllOfTypes: (
+    after: LogPosition,
+    limit: number,
+    types: ReadonlyArray<string>
+  ) => Effect.Effect<{ readonly events: ReadonlyArray<RecordedEvent>; readonly scannedTo: LogPosition }, EventStoreUnavailable>
   /** The last position `readAll` can reach right now (the start when the log is empty). */
   readonly head: Effect.Effect<LogPosition, EventStoreUnavailable>
   /** Every event after `after`, in log order, forever: wakes on NOTIFY, polls as a fallback. */
@@ -95,6 +105,23 @@ const readAllSql = `SELECT ${columns} FROM events
    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
  ORDER BY events.transaction_id, events.global_position
  LIMIT $3`
+
+// One statement, so the page and the head come from the same snapshot.
+const readAllOfTypesSql = `WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+page AS (
+  SELECT events.* FROM events, snap
+   WHERE (events.transaction_id, events.global_position) > ($1::text::xid8, $2::bigint)
+     AND events.transaction_id < snap.xmin
+     AND events.event_type = ANY($4::text[])
+   ORDER BY events.transaction_id, events.global_position
+   LIMIT $3),
+head AS (
+  SELECT events.transaction_id, events.global_position FROM events, snap
+   WHERE events.transaction_id < snap.xmin
+   ORDER BY events.transaction_id DESC, events.global_position DESC LIMIT 1)
+SELECT ${columns}, false AS is_head FROM page
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, head.transaction_id::text, head.global_position::text, NULL, true FROM head`
 
 const headSql = `SELECT transaction_id::text AS transaction_id, global_position::text AS global_position FROM events
  WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -227,6 +254,32 @@ export const make = Effect.gen(function* () {
         Effect.mapError(unavailable("readAll"))
       )
 
+  const readAllOfTypes = (after: LogPosition, limit: number, types: ReadonlyArray<string>) =>
+    sql
+      .unsafe<EventRow & { readonly is_head: boolean }>(readAllOfTypesSql, [
+        after.transactionId.toString(),
+        after.globalPosition.toString(),
+        limit,
+        types
+      ])
+      .pipe(
+        Effect.map((rows) => {
+          const events: Array<RecordedEvent> = []
+          let head: LogPosition = after
+          for (const row of rows) {
+            if (row.is_head) {
+              head = { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) }
+            } else {
+              events.push(toRecorded(row))
+            }
+          }
+          const last = events.length > 0 ? events[events.length - 1]!.position : after
+          const scannedTo = events.length >= limit || LogPosition.compare(head, last) < 0 ? last : head
+          return { events, scannedTo }
+        }),
+        Effect.mapError(unavailable("readAllOfTypes"))
+      )
+
   const head = sql.unsafe<{ transaction_id: string; global_position: string }>(headSql).pipe(
     Effect.map((rows): LogPosition => {
       const row = rows[0]
@@ -253,7 +306,7 @@ export const make = Effect.gen(function* () {
     )
   }
 
-  return EventStore.of({ append, appendBatch, readStream, readAll, head, subscribe })
+  return EventStore.of({ append, appendBatch, readStream, readAll, readAllOfTypes, head, subscribe })
 })
 
 export const EventStoreLive = Layer.effect(EventStore, make)

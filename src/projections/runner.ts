@@ -1,0 +1,355 @@
+import { SqlClient } from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import {
+  Context,
+  Duration,
+  Effect,
+  FiberMap,
+  Layer,
+  Option,
+  Schedule,
+  Schema,
+  Stream,
+  SubscriptionRef
+} from "effect"
+import { Settings } from "../config.js"
+import { EventStore } from "../eventstore/event-store.js"
+import type { EventStoreUnavailable } from "../eventstore/errors.js"
+import { LogNotifications } from "../eventstore/notifications.js"
+import { LogPosition } from "../eventstore/types.js"
+import { generationTable, type Projection } from "./projection.js"
+
+export class ProjectionNotFound extends Schema.TaggedError<ProjectionNotFound>()("ProjectionNotFound", {
+  name: Schema.String
+}) {}
+
+/** Another runner advanced the checkpoint first: this batch is rolled back and nothing is applied twice. */
+class CheckpointMoved extends Schema.TaggedError<CheckpointMoved>()("CheckpointMoved", {}) {}
+
+export interface GenerationStatus {
+  readonly generation: number
+  readonly version: number
+  readonly status: "active" | "building" | "retired"
+  readonly checkpoint: LogPosition
+  readonly eventsApplied: number
+  readonly eventsPerSecond: number
+  /** Events in the log after the checkpoint (capped at 100 000). */
+  readonly lag: number
+}
+
+export interface ProjectionStatus {
+  readonly name: string
+  readonly version: number
+  readonly head: LogPosition
+  readonly active: Option.Option<GenerationStatus>
+  readonly rebuilding: Option.Option<GenerationStatus>
+}
+
+export interface ProjectionRunnerShape {
+  readonly status: Effect.Effect<ReadonlyArray<ProjectionStatus>, SqlError | EventStoreUnavailable>
+  /** Starts filling a new generation from the start of the log; the current one serves until it has caught up. */
+  readonly rebuild: (name: string) => Effect.Effect<ProjectionStatus, ProjectionNotFound | SqlError | EventStoreUnavailable>
+  /**
+   * Waits until the projection's active generation has applied everything up to `position` (a write's
+   * position, for read-your-writes). False on timeout.
+   */
+  readonly awaitPosition: (name: string, position: LogPosition, timeout: Duration.DurationInput) => Effect.Effect<boolean>
+  /** True once every projection has caught up with the log at least once since start. */
+  readonly caughtUp: Effect.Effect<boolean>
+}
+
+export class ProjectionRunner extends Context.Tag("hookline/ProjectionRunner")<ProjectionRunner, ProjectionRunnerShape>() {}
+
+/** The projections this process runs. */
+export class ProjectionRegistry extends Context.Tag("hookline/ProjectionRegistry")<
+  ProjectionRegistry,
+  ReadonlyArray<Projection>
+>() {
+  static readonly layer = (projections: ReadonlyArray<Projection>) => Layer.succeed(ProjectionRegistry, projections)
+}
+
+interface CheckpointRow {
+  readonly generation: number
+  readonly version: number
+  readonly status: "active" | "building" | "retired"
+  readonly transaction_id: string
+  readonly global_position: string
+  readonly events_applied: string
+  readonly seconds: number
+}
+
+interface Progress {
+  readonly checkpoint: LogPosition
+  readonly caughtUp: boolean
+}
+
+const batchSize = 1000
+
+export const make = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  const store = yield* EventStore
+  const notifications = yield* LogNotifications
+  const settings = yield* Settings
+  const projections = yield* ProjectionRegistry
+  const loops = yield* FiberMap.make<string>()
+  const pollInterval = Duration.millis(settings.pollIntervalMs)
+  // Progress of the generations this process applies, by `${name}:${generation}`.
+  const progress = new Map<string, SubscriptionRef.SubscriptionRef<Progress>>()
+  const activeGeneration = new Map<string, number>()
+
+  const find = (name: string) =>
+    Option.fromNullable(projections.find((p) => p.name === name)).pipe(
+      Effect.mapError(() => new ProjectionNotFound({ name }))
+    )
+
+  const lockProjection = (name: string) => sql`SELECT pg_advisory_xact_lock(hashtext(${`hookline-projection:${name}`}))`
+
+  const createGeneration = (projection: Projection, generation: number, status: "active" | "building") =>
+    Effect.gen(function* () {
+      const table = (t: string) => generationTable(t, generation)
+      for (const ddl of projection.createTables(table)) yield* sql.unsafe(ddl)
+      yield* sql`INSERT INTO projection_checkpoints (name, generation, version, status)
+                 VALUES (${projection.name}, ${generation}, ${projection.version}, ${status})`
+    })
+
+  const pointViews = (projection: Projection, generation: number) =>
+    Effect.forEach(
+      projection.tables,
+      (t) =>
+        Effect.zipRight(
+          sql.unsafe(`DROP VIEW IF EXISTS ${t}`),
+          sql.unsafe(`CREATE VIEW ${t} AS SELECT * FROM ${generationTable(t, generation)}`)
+        ),
+      { discard: true }
+    )
+
+  const readCheckpoints = (name: string) =>
+    sql<CheckpointRow>`SELECT generation, version, status, transaction_id::text AS transaction_id,
+        global_position::text AS global_position, events_applied::text AS events_applied,
+        extract(epoch FROM (updated_at - started_at))::float8 AS seconds
+      FROM projection_checkpoints WHERE name = ${name} AND status <> 'retired' ORDER BY generation`
+
+  /**
+   * Makes sure the projection has an active generation with tables and views, and a building one when
+   * its version changed. Returns the generations this process must apply.
+   */
+  const prepare = (projection: Projection) =>
+    sql.withTransaction(
+      Effect.gen(function* () {
+        yield* lockProjection(projection.name)
+        const current = yield* sql<{ generation: number; version: number }>`
+          SELECT generation, version FROM projections WHERE name = ${projection.name}`
+        if (current.length === 0) {
+          yield* createGeneration(projection, 1, "active")
+          yield* pointViews(projection, 1)
+          yield* sql`INSERT INTO projections (name, generation, version) VALUES (${projection.name}, 1, ${projection.version})`
+          return [1]
+        }
+        const rows = yield* readCheckpoints(projection.name)
+        const runnable = rows.filter((r) => r.version === projection.version).map((r) => r.generation)
+        const hasCurrentVersion = runnable.length > 0
+        if (!hasCurrentVersion) {
+          const next = Math.max(0, ...rows.map((r) => r.generation), current[0]!.generation) + 1
+          yield* createGeneration(projection, next, "building")
+          yield* Effect.logInfo(
+            `projection ${projection.name}: version ${current[0]!.version} -> ${projection.version}, rebuilding into generation ${next}`
+          )
+          return [next]
+        }
+        return runnable
+      })
+    )
+
+  /** The rebuilt generation has caught up: readers switch to it in one transaction. */
+  const activate = (projection: Projection, generation: number) =>
+    Effect.gen(function* () {
+      const retired = yield* sql.withTransaction(
+        Effect.gen(function* () {
+          yield* lockProjection(projection.name)
+          yield* pointViews(projection, generation)
+          const old = yield* sql<{ generation: number }>`
+            UPDATE projection_checkpoints SET status = 'retired', updated_at = now()
+             WHERE name = ${projection.name} AND generation <> ${generation} AND status <> 'retired'
+             RETURNING generation`
+          yield* sql`UPDATE projection_checkpoints SET status = 'active', updated_at = now()
+                      WHERE name = ${projection.name} AND generation = ${generation}`
+          yield* sql`UPDATE projections SET generation = ${generation}, version = ${projection.version},
+                      activated_at = now() WHERE name = ${projection.name}`
+          return old.map((r) => r.generation)
+        })
+      )
+      activeGeneration.set(projection.name, generation)
+      yield* Effect.logInfo(`projection ${projection.name}: generation ${generation} is now active`)
+      // The retired generations' runners stop at their next checkpoint (the compare-and-set fails).
+      for (const old of retired) {
+        yield* FiberMap.remove(loops, `${projection.name}:${old}`)
+        progress.delete(`${projection.name}:${old}`)
+        for (const t of projection.tables) yield* sql.unsafe(`DROP TABLE IF EXISTS ${generationTable(t, old)}`)
+      }
+    })
+
+  /** Applies the log to one generation, for ever: catch up, then follow the notifications. */
+  const runGeneration = (projection: Projection, generation: number) =>
+    Effect.gen(function* () {
+      const key = `${projection.name}:${generation}`
+      const table = (t: string) => generationTable(t, generation)
+      const row = (yield* readCheckpoints(projection.name)).find((r) => r.generation === generation)
+      if (row === undefined) return
+      let building = row.status === "building"
+      if (!building) activeGeneration.set(projection.name, generation)
+      let checkpoint: LogPosition = {
+        transactionId: BigInt(row.transaction_id),
+        globalPosition: BigInt(row.global_position)
+      }
+      const ref = progress.get(key) ?? (yield* SubscriptionRef.make<Progress>({ checkpoint, caughtUp: false }))
+      progress.set(key, ref)
+      let shortWaits = 0
+
+      for (;;) {
+        const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, batchSize, projection.eventTypes)
+        if (LogPosition.compare(scannedTo, checkpoint) <= 0) {
+          if (building) {
+            yield* activate(projection, generation)
+            building = false
+          }
+          yield* SubscriptionRef.set(ref, { checkpoint, caughtUp: true })
+          shortWaits = yield* notifications.awaitBeyond(checkpoint.transactionId, shortWaits, pollInterval)
+          continue
+        }
+        const from = checkpoint
+        const advanced = yield* sql
+          .withTransaction(
+            Effect.gen(function* () {
+              // The compare-and-set goes first: it locks the checkpoint row, so a second runner waits
+              // here rather than applying the same batch and deadlocking on the read model's rows.
+              const moved = yield* sql`UPDATE projection_checkpoints
+                   SET transaction_id = ${scannedTo.transactionId.toString()}::xid8,
+                       global_position = ${scannedTo.globalPosition.toString()},
+                       events_applied = events_applied + ${events.length}, updated_at = now()
+                 WHERE name = ${projection.name} AND generation = ${generation} AND status <> 'retired'
+                   AND transaction_id = ${from.transactionId.toString()}::xid8
+                   AND global_position = ${from.globalPosition.toString()}
+                 RETURNING 1`
+              if (moved.length === 0) return yield* new CheckpointMoved()
+              if (events.length > 0) yield* projection.apply(events, table)
+            })
+          )
+          .pipe(
+            Effect.as(true),
+            Effect.catchTag("CheckpointMoved", () => Effect.succeed(false))
+          )
+        if (advanced) {
+          checkpoint = scannedTo
+          yield* SubscriptionRef.set(ref, { checkpoint, caughtUp: events.length < batchSize })
+          continue
+        }
+        // Someone else applied this batch: continue from where they are, or stop if retired.
+        const latest = (yield* readCheckpoints(projection.name)).find((r) => r.generation === generation)
+        if (latest === undefined) return
+        building = latest.status === "building"
+        checkpoint = { transactionId: BigInt(latest.transaction_id), globalPosition: BigInt(latest.global_position) }
+      }
+    }).pipe(
+      Effect.tapErrorCause((cause) => Effect.logError(`projection ${projection.name} failed; retrying`, cause)),
+      Effect.retry(Schedule.exponential("200 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
+      Effect.annotateLogs({ projection: projection.name, generation }),
+      Effect.provideService(SqlClient, sql)
+    )
+
+  const startGeneration = (projection: Projection, generation: number) =>
+    FiberMap.run(loops, `${projection.name}:${generation}`, runGeneration(projection, generation), {
+      onlyIfMissing: true
+    })
+
+  const lagAfter = (checkpoint: LogPosition) =>
+    sql<{ lag: string }>`SELECT count(*)::text AS lag FROM (
+        SELECT 1 FROM events
+         WHERE (transaction_id, global_position) > (${checkpoint.transactionId.toString()}::xid8, ${checkpoint.globalPosition.toString()}::bigint)
+           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         LIMIT 100000) AS behind`.pipe(Effect.map((rows) => Number(rows[0]?.lag ?? 0)))
+
+  const statusOf = (projection: Projection) =>
+    Effect.gen(function* () {
+      const head = yield* store.head
+      const rows = yield* readCheckpoints(projection.name)
+      const describe = (r: CheckpointRow) =>
+        Effect.gen(function* () {
+          const checkpoint = { transactionId: BigInt(r.transaction_id), globalPosition: BigInt(r.global_position) }
+          const eventsApplied = Number(r.events_applied)
+          return {
+            generation: r.generation,
+            version: r.version,
+            status: r.status,
+            checkpoint,
+            eventsApplied,
+            eventsPerSecond: r.seconds > 0 ? Math.round(eventsApplied / r.seconds) : 0,
+            lag: yield* lagAfter(checkpoint)
+          } satisfies GenerationStatus
+        })
+      const active = rows.find((r) => r.status === "active")
+      const building = rows.find((r) => r.status === "building")
+      return {
+        name: projection.name,
+        version: projection.version,
+        head,
+        active: active === undefined ? Option.none() : Option.some(yield* describe(active)),
+        rebuilding: building === undefined ? Option.none() : Option.some(yield* describe(building))
+      } satisfies ProjectionStatus
+    })
+
+  const rebuild = (name: string) =>
+    Effect.gen(function* () {
+      const projection = yield* find(name)
+      const generation = yield* sql.withTransaction(
+        Effect.gen(function* () {
+          yield* lockProjection(name)
+          const rows = yield* readCheckpoints(name)
+          const already = rows.find((r) => r.status === "building")
+          if (already !== undefined) return already.generation
+          const all = yield* sql<{ max: number | null }>`SELECT max(generation) AS max FROM projection_checkpoints WHERE name = ${name}`
+          const next = (all[0]?.max ?? 0) + 1
+          yield* createGeneration(projection, next, "building")
+          return next
+        })
+      )
+      yield* startGeneration(projection, generation)
+      return yield* statusOf(projection)
+    })
+
+  const awaitPosition = (name: string, position: LogPosition, timeout: Duration.DurationInput) =>
+    Effect.gen(function* () {
+      const generation = activeGeneration.get(name)
+      const ref = generation === undefined ? undefined : progress.get(`${name}:${generation}`)
+      if (ref === undefined) return false
+      return yield* ref.changes.pipe(
+        Stream.filter((p) => LogPosition.compare(p.checkpoint, position) >= 0),
+        Stream.take(1),
+        Stream.runDrain,
+        Effect.as(true),
+        Effect.timeoutTo({ duration: timeout, onSuccess: (ok) => ok, onTimeout: () => false })
+      )
+    })
+
+  const caughtUp = Effect.gen(function* () {
+    for (const projection of projections) {
+      const generation = activeGeneration.get(projection.name)
+      const ref = generation === undefined ? undefined : progress.get(`${projection.name}:${generation}`)
+      if (ref === undefined || !(yield* SubscriptionRef.get(ref)).caughtUp) return false
+    }
+    return true
+  })
+
+  for (const projection of projections) {
+    const generations = yield* prepare(projection)
+    for (const generation of generations) yield* startGeneration(projection, generation)
+  }
+
+  return ProjectionRunner.of({
+    status: Effect.forEach(projections, statusOf),
+    rebuild,
+    awaitPosition,
+    caughtUp
+  })
+})
+
+export const ProjectionRunnerLive = Layer.scoped(ProjectionRunner, make)
