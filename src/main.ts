@@ -1,0 +1,27 @@
+import { NodeRuntime } from "@effect/platform-node"
+import { Effect, Layer, Logger } from "effect"
+import { Settings } from "./config.js"
+import { DatabaseLive } from "./db/database.js"
+import { MigrationsLive } from "./db/migrations.js"
+import { EventStoreLive } from "./eventstore/event-store.js"
+import { LogNotificationsLive } from "./eventstore/notifications.js"
+import { HttpServerLive } from "./http/server.js"
+import { allProjections } from "./projections/index.js"
+import { ProjectionRegistry, ProjectionRunnerLive } from "./projections/runner.js"
+
+/** Everything below the HTTP server: database, migrations, event store, projections. */
+export const CoreLive = ProjectionRunnerLive.pipe(
+  Layer.provideMerge(ProjectionRegistry.layer(allProjections)),
+  Layer.provideMerge(EventStoreLive),
+  Layer.provideMerge(LogNotificationsLive),
+  Layer.provideMerge(MigrationsLive),
+  Layer.provideMerge(DatabaseLive)
+)
+
+export const MainLive = HttpServerLive.pipe(Layer.provide(CoreLive), Layer.provide(Settings.layer))
+
+const program = Effect.flatMap(Settings, (settings) =>
+  Layer.launch(MainLive).pipe(Logger.withMinimumLogLevel(settings.logLevel))
+).pipe(Effect.provide(Settings.layer), Effect.provide(Logger.json))
+
+NodeRuntime.runMain(program, { disablePrettyLogger: true })
