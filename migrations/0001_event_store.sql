@@ -38,16 +38,9 @@ CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
   FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_change();
 
--- One wake-up per appending statement; the payload is the writer's transaction id so a reader
--- knows whether what it was told about is already visible to it.
-CREATE FUNCTION events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('hookline_events', pg_current_xact_id()::text);
-  RETURN NULL;
-END $$;
-
-CREATE TRIGGER events_notify AFTER INSERT ON events
-  FOR EACH STATEMENT EXECUTE FUNCTION events_notify();
+-- No NOTIFY trigger: a transaction that notifies takes a cluster-wide lock at commit and holds it
+-- through its WAL flush, which serialises every append. The EventStore announces appends itself,
+-- after they commit, in a coalesced pg_notify of its own (src/eventstore/notifications.ts).
 
 -- Appends a batch of events to many streams in one statement (one round trip, its own implicit
 -- transaction). Optimistic concurrency is checked on the streams table before any event row, and so

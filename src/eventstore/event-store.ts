@@ -1,6 +1,7 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
-import { Chunk, Context, Duration, Effect, Layer, Option, Stream } from "effect"
+import { Chunk, Context, Duration, Effect, Layer, Metric, Option, Stream } from "effect"
+import { appendBatchSize, appendDuration, timed } from "../metrics.js"
 import { Settings } from "../config.js"
 import {
   type AppendError,
@@ -8,6 +9,7 @@ import {
   EventStoreUnavailable,
   WrongExpectedVersion
 } from "./errors.js"
+import { FieldCipher, noCipher } from "./field-cipher.js"
 import { LogNotifications } from "./notifications.js"
 import {
   type AppendResult,
@@ -84,13 +86,13 @@ interface AppendedRow {
   readonly stream_id?: string
 }
 
-const toRecorded = (row: EventRow): RecordedEvent => ({
+const toRecordedWith = (open: (type: string, data: unknown) => unknown) => (row: EventRow): RecordedEvent => ({
   eventId: row.event_id,
   streamId: row.stream_id,
   streamVersion: row.stream_version,
   type: row.event_type,
   schemaVersion: row.schema_version,
-  data: row.data,
+  data: open(row.event_type, row.data),
   metadata: row.metadata,
   position: { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) },
   recordedAt: row.recorded_at
@@ -162,6 +164,8 @@ export const make = Effect.gen(function* () {
   const sql = yield* PgClient.PgClient
   const notifications = yield* LogNotifications
   const settings = yield* Settings
+  const cipher = Option.getOrElse(yield* Effect.serviceOption(FieldCipher), () => noCipher)
+  const toRecorded = toRecordedWith(cipher.open)
   const pollInterval = Duration.millis(settings.pollIntervalMs)
 
   const unavailable = (operation: string) => (cause: unknown) => new EventStoreUnavailable({ operation, cause })
@@ -206,12 +210,18 @@ export const make = Effect.gen(function* () {
           id: e.eventId,
           type: e.type,
           v: e.schemaVersion ?? 1,
-          data: e.data,
+          data: cipher.seal(e.type, e.data),
           meta: e.metadata ?? {}
         }))
       }))
     )
-    return sql.unsafe<AppendedRow>("SELECT * FROM append_events($1::jsonb)", [batch]).pipe(
+    return timed(appendDuration, sql.unsafe<AppendedRow>("SELECT * FROM append_events($1::jsonb)", [batch])).pipe(
+      Effect.tap((rows) =>
+        Effect.zipRight(
+          Metric.update(appendBatchSize, rows.length),
+          notifications.announce(BigInt(rows[0]!.transaction_id))
+        )
+      ),
       Effect.map((rows) => groupResults(nonEmpty, rows, false)),
       Effect.catchAll((error): Effect.Effect<ReadonlyArray<AppendResult>, AppendError> => {
         const pg = pgErrorOf(error)

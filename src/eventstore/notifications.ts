@@ -1,5 +1,5 @@
 import { PgClient } from "@effect/sql-pg"
-import { Context, Duration, Effect, Layer, Redacted, Schedule, Schema, Stream, SubscriptionRef } from "effect"
+import { Context, Duration, Effect, Layer, Queue, Redacted, Schedule, Schema, Stream, SubscriptionRef } from "effect"
 import pg from "pg"
 
 export const eventsChannel = "hookline_events"
@@ -18,6 +18,11 @@ export interface LogNotificationsShape {
     shortWaits: number,
     pollInterval: Duration.Duration
   ) => Effect.Effect<number>
+  /**
+   * Tells readers in this process at once, and other processes through one coalesced `pg_notify`, that
+   * a transaction appended events. Called by the EventStore after an append.
+   */
+  readonly announce: (transactionId: bigint) => Effect.Effect<void>
 }
 
 export class LogNotifications extends Context.Tag("hookline/LogNotifications")<
@@ -26,6 +31,8 @@ export class LogNotifications extends Context.Tag("hookline/LogNotifications")<
 >() {}
 
 const maxShortWaitMs = 50
+/** Short waits before concluding the announced transaction rolled back (or is long): then wait normally. */
+const maxShortWaits = 10
 
 export class ListenConnectionLost extends Schema.TaggedError<ListenConnectionLost>()("ListenConnectionLost", {
   cause: Schema.Defect
@@ -93,14 +100,35 @@ export const make = Effect.gen(function* () {
     Effect.forkScoped
   )
 
+  // Announcements to pass on to other processes; whatever piles up during one pg_notify goes in the next.
+  const outgoing = yield* Queue.unbounded<bigint>()
+  yield* Queue.takeBetween(outgoing, 1, Number.MAX_SAFE_INTEGER).pipe(
+    Effect.flatMap((ids) => {
+      let max = 0n
+      for (const id of ids) if (id > max) max = id
+      return sql`SELECT pg_notify(${eventsChannel}, ${max.toString()})`
+    }),
+    Effect.catchAllCause((cause) => Effect.logDebug("pg_notify failed; other processes will poll", cause)),
+    Effect.forever,
+    Effect.forkScoped
+  )
+
+  const announce = (transactionId: bigint) =>
+    Effect.zipRight(
+      SubscriptionRef.update(announced, (current) => (transactionId > current ? transactionId : current)),
+      Queue.offer(outgoing, transactionId)
+    )
+
   const awaitBeyond = (seenTransaction: bigint, shortWaits: number, pollInterval: Duration.Duration) =>
     Effect.flatMap(SubscriptionRef.get(announced), (latest) =>
-      latest > seenTransaction
+      latest > seenTransaction && shortWaits < maxShortWaits
         ? Effect.as(
             Effect.sleep(Duration.millis(Math.min(maxShortWaitMs, 2 ** shortWaits))),
             shortWaits + 1
           )
         : announced.changes.pipe(
+            // The first element is the current value: past the short waits, only a new announcement counts.
+            Stream.drop(latest > seenTransaction ? 1 : 0),
             Stream.filter((transactionId) => transactionId > seenTransaction),
             Stream.take(1),
             Stream.runDrain,
@@ -110,7 +138,7 @@ export const make = Effect.gen(function* () {
           )
     )
 
-  return LogNotifications.of({ awaitBeyond })
+  return LogNotifications.of({ awaitBeyond, announce })
 })
 
 export const LogNotificationsLive = Layer.scoped(LogNotifications, make)

@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { Chunk, Deferred, Duration, Effect, Fiber, Layer, Stream } from "effect"
+import { Chunk, Context, Deferred, Duration, Effect, Fiber, Layer, Scope, Stream } from "effect"
 import { Settings } from "../../../src/config.js"
 import { EventStore, EventStoreLive } from "../../../src/eventstore/event-store.js"
 import { LogNotificationsLive } from "../../../src/eventstore/notifications.js"
@@ -28,6 +28,22 @@ const Store = EventStoreLive.pipe(
   Layer.provideMerge(SlowPoll),
   Layer.provideMerge(TestDatabase({ maxConnections: 20 }))
 )
+
+/**
+ * A second event store on the same database, as another process would have: its appends reach this
+ * one's subscribers only through NOTIFY.
+ */
+const otherProcess = Effect.gen(function* () {
+  const sql = yield* PgClient.PgClient
+  const scope = yield* Scope.Scope
+  const layer = EventStoreLive.pipe(
+    Layer.provideMerge(LogNotificationsLive),
+    Layer.provideMerge(SlowPoll),
+    Layer.provideMerge(PgClient.layer({ url: sql.config.url!, maxConnections: 2 }))
+  )
+  const context = yield* Layer.buildWithScope(layer, scope)
+  return Context.get(context, EventStore)
+})
 
 layer(Store, { excludeTestServices: true })("event store: ordering and subscriptions", (it) => {
   it.scoped("an out-of-order commit: the position-only reader loses it, readAll does not", () =>
@@ -145,10 +161,11 @@ layer(Store, { excludeTestServices: true })("event store: ordering and subscript
         )
       )
       yield* Effect.sleep(Duration.millis(200))
+      const other = yield* otherProcess
       const begin = Date.now()
-      yield* store.append("wake-1", "any", [{ eventId: "wake-a", type: "T", data: {} }])
-      yield* store.append("wake-1", "any", [{ eventId: "wake-b", type: "T", data: {} }])
-      yield* store.append("wake-1", "any", [{ eventId: "wake-c", type: "T", data: {} }])
+      yield* other.append("wake-1", "any", [{ eventId: "wake-a", type: "T", data: {} }])
+      yield* other.append("wake-1", "any", [{ eventId: "wake-b", type: "T", data: {} }])
+      yield* other.append("wake-1", "any", [{ eventId: "wake-c", type: "T", data: {} }])
       const events = yield* Fiber.join(received).pipe(Effect.timeout(Duration.seconds(10)))
       // The poll interval is 30 s here: arriving at all within the timeout proves the wake-up.
       expect(Date.now() - begin).toBeLessThan(10_000)
@@ -167,15 +184,16 @@ layer(Store, { excludeTestServices: true })("event store: ordering and subscript
           Stream.runCollect
         )
       )
-      yield* store.append("killed-1", "any", [{ eventId: "killed-a", type: "T", data: {} }])
+      const other = yield* otherProcess
+      yield* other.append("killed-1", "any", [{ eventId: "killed-a", type: "T", data: {} }])
       yield* Effect.sleep(Duration.millis(300))
       const terminated = yield* sql.unsafe<{ pg_terminate_backend: boolean }>(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'hookline-listen' AND pid <> pg_backend_pid()"
       )
       expect(terminated.length).toBeGreaterThan(0)
       // Give the listener time to come back, then commit: the wake-up must reach the subscriber again.
       yield* Effect.sleep(Duration.millis(1500))
-      yield* store.append("killed-1", "any", [{ eventId: "killed-b", type: "T", data: {} }])
+      yield* other.append("killed-1", "any", [{ eventId: "killed-b", type: "T", data: {} }])
       const events = yield* Fiber.join(received).pipe(Effect.timeout(Duration.seconds(15)))
       expect(Chunk.toArray(events).map((e) => e.eventId)).toEqual(["killed-a", "killed-b"])
     }))
