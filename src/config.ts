@@ -1,4 +1,7 @@
-import { Config, Context, Effect, Layer, LogLevel, Option, Redacted } from "effect"
+import { Config, ConfigError, Context, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
+import { defaultMaxPayloadBytes } from "./domain/published-event.js"
+import { defaultPlanTable, formatPlanTable, parsePlanTable, type PlanTable } from "./domain/plans.js"
+import { defaultSecretOverlapSeconds, maxSecretOverlapSeconds } from "./domain/webhook.js"
 
 /**
  * Every setting Hookline reads, from the environment, with its default. The README's configuration
@@ -18,6 +21,37 @@ export interface HooklineSettings {
   /** How often a subscriber polls when no notification arrives (a missed NOTIFY costs at most this). */
   readonly pollIntervalMs: number
   readonly logLevel: LogLevel.LogLevel
+  /** Webhooks allowed per plan (`HOOKLINE_PLANS`, e.g. `free=3,pro=50,scale=1000`). */
+  readonly plans: PlanTable
+  /** Largest published event `data`, serialized (413 above). */
+  readonly maxPayloadBytes: number
+  /** Largest HTTP request body (413 above). */
+  readonly maxRequestBytes: number
+  /** How long a rotated-out signing secret keeps signing, unless the rotation asks for less. */
+  readonly secretOverlapSeconds: number
+  /** How long the publish group commit waits for more publishes before appending (0: no wait). */
+  readonly publishBatchWindowMs: number
+  /** Most publishes in one group-committed append. */
+  readonly publishBatchMaxSize: number
+  /** How long a command waits for its read model to show the write before answering anyway. */
+  readonly readYourWritesTimeoutMs: number
+  /** Concurrent attempts per endpoint when the webhook sets no `maxConcurrency`. */
+  readonly endpointConcurrency: number
+  /** Concurrent attempts across all endpoints of this process. */
+  readonly globalConcurrency: number
+  /** Deliveries an endpoint actor holds in memory; the rest wait in the log. */
+  readonly mailboxCapacity: number
+  /** An endpoint actor with nothing to do for this long stops (it restarts when work arrives). */
+  readonly actorIdleMs: number
+  /** How often the runtime looks for due retries and deliveries not held in memory. */
+  readonly scanIntervalMs: number
+  readonly circuitFailureThreshold: number
+  readonly circuitCooldownMs: number
+  readonly circuitMaxCooldownMs: number
+  /** A webhook failing without a single success for this long is disabled. */
+  readonly disableAfterFailingMs: number
+  /** AES-256-GCM keys (base64, comma-separated, the first encrypts) for secrets at rest in the log. */
+  readonly encryptionKey: Option.Option<Redacted.Redacted>
 }
 
 const positiveInt = (name: string, fallback: number) =>
@@ -25,6 +59,19 @@ const positiveInt = (name: string, fallback: number) =>
     Config.withDefault(fallback),
     Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 })
   )
+
+const nonNegativeInt = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({ message: `${name} must be a non-negative integer`, validation: (n) => n >= 0 })
+  )
+
+const plansConfig = Config.string("HOOKLINE_PLANS").pipe(
+  Config.withDefault(formatPlanTable(defaultPlanTable)),
+  Config.mapOrFail((text) =>
+    Either.mapLeft(parsePlanTable(text), (error) => ConfigError.InvalidData(["HOOKLINE_PLANS"], error.message))
+  )
+)
 
 export const settingsConfig: Config.Config<HooklineSettings> = Config.all({
   databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
@@ -39,7 +86,29 @@ export const settingsConfig: Config.Config<HooklineSettings> = Config.all({
   deliveryTimeoutMs: positiveInt("HOOKLINE_DELIVERY_TIMEOUT_MS", 15_000),
   dbPoolSize: positiveInt("HOOKLINE_DB_POOL_SIZE", 10),
   pollIntervalMs: positiveInt("HOOKLINE_POLL_INTERVAL_MS", 500),
-  logLevel: Config.logLevel("HOOKLINE_LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
+  logLevel: Config.logLevel("HOOKLINE_LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  plans: plansConfig,
+  maxPayloadBytes: positiveInt("HOOKLINE_MAX_PAYLOAD_BYTES", defaultMaxPayloadBytes),
+  maxRequestBytes: positiveInt("HOOKLINE_MAX_REQUEST_BYTES", 1024 * 1024),
+  secretOverlapSeconds: nonNegativeInt("HOOKLINE_SECRET_OVERLAP_SECONDS", defaultSecretOverlapSeconds).pipe(
+    Config.validate({
+      message: `HOOKLINE_SECRET_OVERLAP_SECONDS must be at most ${maxSecretOverlapSeconds}`,
+      validation: (n) => n <= maxSecretOverlapSeconds
+    })
+  ),
+  publishBatchWindowMs: nonNegativeInt("HOOKLINE_PUBLISH_BATCH_WINDOW_MS", 2),
+  publishBatchMaxSize: positiveInt("HOOKLINE_PUBLISH_BATCH_MAX_SIZE", 500),
+  readYourWritesTimeoutMs: positiveInt("HOOKLINE_READ_YOUR_WRITES_TIMEOUT_MS", 5_000),
+  endpointConcurrency: positiveInt("HOOKLINE_ENDPOINT_CONCURRENCY", 10),
+  globalConcurrency: positiveInt("HOOKLINE_GLOBAL_CONCURRENCY", 1000),
+  mailboxCapacity: positiveInt("HOOKLINE_MAILBOX_CAPACITY", 1000),
+  actorIdleMs: positiveInt("HOOKLINE_ACTOR_IDLE_MS", 30_000),
+  scanIntervalMs: positiveInt("HOOKLINE_SCAN_INTERVAL_MS", 500),
+  circuitFailureThreshold: positiveInt("HOOKLINE_CIRCUIT_FAILURE_THRESHOLD", 5),
+  circuitCooldownMs: positiveInt("HOOKLINE_CIRCUIT_COOLDOWN_MS", 30_000),
+  circuitMaxCooldownMs: positiveInt("HOOKLINE_CIRCUIT_MAX_COOLDOWN_MS", 600_000),
+  disableAfterFailingMs: positiveInt("HOOKLINE_DISABLE_AFTER_FAILING_MS", 5 * 24 * 3600 * 1000),
+  encryptionKey: Config.option(Config.redacted("HOOKLINE_ENCRYPTION_KEY"))
 })
 
 export class Settings extends Context.Tag("hookline/Settings")<Settings, HooklineSettings>() {

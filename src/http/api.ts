@@ -1,5 +1,27 @@
-import { HttpApi } from "@effect/platform"
+import { HttpApi, OpenApi } from "@effect/platform"
+import { BadRequestError, PayloadTooLargeError, ServiceUnavailableError } from "./errors.js"
+import { AccountGroup } from "./groups/account.js"
+import { AdminGroup } from "./groups/admin.js"
+import { EventsGroup } from "./groups/events.js"
 import { HealthGroup } from "./groups/health.js"
+import { WebhooksGroup } from "./groups/webhooks.js"
+import { withoutFrameworkDecodeError } from "./openapi.js"
 
 /** The whole HTTP API; the OpenAPI document is generated from this, so it cannot drift. */
-export class HooklineApi extends HttpApi.make("hookline").add(HealthGroup) {}
+export class HooklineApi extends HttpApi.make("hookline")
+  .add(HealthGroup)
+  .add(AdminGroup)
+  .add(AccountGroup)
+  .add(EventsGroup)
+  .add(WebhooksGroup)
+  // Any route can meet these: a malformed or oversized body, a database outage.
+  .addError(BadRequestError)
+  .addError(PayloadTooLargeError)
+  .addError(ServiceUnavailableError)
+  .annotate(OpenApi.Title, "Hookline")
+  .annotate(OpenApi.Version, "1")
+  .annotate(
+    OpenApi.Description,
+    "Event-sourced webhook delivery. Errors always have the shape {\"error\": {\"code\", \"message\", \"details\"?}}."
+  )
+  .annotate(OpenApi.Transform, withoutFrameworkDecodeError) {}

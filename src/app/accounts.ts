@@ -1,0 +1,114 @@
+import { Context, Effect, Layer } from "effect"
+import { Account, Credentials, Streams } from "../domain/index.js"
+import { EventStore } from "../eventstore/event-store.js"
+import type { EventStoreUnavailable } from "../eventstore/errors.js"
+import type { LogPosition } from "../eventstore/types.js"
+import { accountsProjectionName } from "../projections/accounts.js"
+import { type CommandConflict, expectedVersion, lastPosition, loadAggregate, withConflictRetry } from "./aggregate.js"
+import { type Caller, eventMetadata } from "./caller.js"
+import { accountCodec } from "../domain/codecs.js"
+import { newAccountId, newLogEventId } from "./ids.js"
+import { ReadYourWrites } from "./read-your-writes.js"
+
+export type AccountCommandError = Account.AccountError | CommandConflict | EventStoreUnavailable
+
+export interface AccountWithKey {
+  readonly account: Account.OpenAccount
+  /** The key in clear: the only time anyone sees it. */
+  readonly apiKey: Credentials.IssuedApiKey
+}
+
+export interface AccountCommandsShape {
+  readonly create: (
+    input: Account.CreateAccountInput,
+    caller: Caller
+  ) => Effect.Effect<AccountWithKey, AccountCommandError>
+  readonly issueKey: (accountId: string, caller: Caller) => Effect.Effect<AccountWithKey, AccountCommandError>
+  readonly revokeKey: (
+    accountId: string,
+    keyId: string,
+    caller: Caller
+  ) => Effect.Effect<Account.ApiKeyState, AccountCommandError>
+}
+
+export class AccountCommands extends Context.Tag("hookline/AccountCommands")<AccountCommands, AccountCommandsShape>() {}
+
+const decideAll = (commands: ReadonlyArray<Account.AccountCommand>, state: Account.AccountState) =>
+  Effect.reduce(
+    commands,
+    { state, events: [] as ReadonlyArray<Account.AccountEvent> },
+    (acc, command) =>
+      Effect.map(Account.decide(command, acc.state), (events) => ({
+        state: Account.fold(events, acc.state),
+        events: [...acc.events, ...events]
+      }))
+  )
+
+/** After a successful decision on an existing account the state is open; anything else is a bug. */
+const requireOpen = (state: Account.AccountState) =>
+  state.status === "open" ? Effect.succeed(state) : Effect.dieMessage("account decided on without being open")
+
+export const make = Effect.gen(function* () {
+  const store = yield* EventStore
+  const readYourWrites = yield* ReadYourWrites
+
+  /** Load, decide the commands in order, append all their events at the loaded version. */
+  const execute = (accountId: string, caller: Caller, commands: ReadonlyArray<Account.AccountCommand>) =>
+    withConflictRetry(
+      Effect.gen(function* () {
+        const streamId = Streams.accountStream(accountId)
+        const loaded = yield* loadAggregate(streamId, accountCodec, Account.fold).pipe(
+          Effect.provideService(EventStore, store)
+        )
+        const decided = yield* decideAll(commands, loaded.state)
+        let position: LogPosition | undefined
+        if (decided.events.length > 0) {
+          const metadata = eventMetadata(caller)
+          const events = yield* Effect.forEach(decided.events, (event) =>
+            Effect.map(newLogEventId, (id) => accountCodec.encode(event, id, metadata))
+          )
+          const result = yield* store.append(streamId, expectedVersion(loaded.version), events).pipe(
+            Effect.catchTag("DuplicateEventId", Effect.die)
+          )
+          position = lastPosition(result.events.map((e) => e.position))
+        }
+        return { state: decided.state, position }
+      })
+    ).pipe(
+      Effect.tap(({ position }) => readYourWrites.awaitWrite(position, [accountsProjectionName])),
+      Effect.map(({ state }) => state)
+    )
+
+  const withNewKey = (accountId: string, caller: Caller, first: ReadonlyArray<Account.AccountCommand>) =>
+    Effect.gen(function* () {
+      const apiKey = yield* Credentials.generateApiKey
+      const state = yield* execute(accountId, caller, [
+        ...first,
+        Account.AccountCommand.IssueApiKey({
+          accountId,
+          keyId: apiKey.keyId,
+          prefix: apiKey.prefix,
+          keyHash: apiKey.keyHash
+        })
+      ])
+      return { account: yield* requireOpen(state), apiKey }
+    })
+
+  return AccountCommands.of({
+    create: (input, caller) =>
+      Effect.flatMap(newAccountId, (accountId) =>
+        withNewKey(accountId, caller, [Account.AccountCommand.CreateAccount({ accountId, ...input })])
+      ),
+    issueKey: (accountId, caller) => withNewKey(accountId, caller, []),
+    revokeKey: (accountId, keyId, caller) =>
+      execute(accountId, caller, [Account.AccountCommand.RevokeApiKey({ accountId, keyId })]).pipe(
+        Effect.flatMap(requireOpen),
+        Effect.flatMap((account) => {
+          const key = account.keys.get(keyId)
+          return key === undefined ? Effect.dieMessage("a revoked key vanished from its account") : Effect.succeed(key)
+        })
+      )
+  })
+})
+
+export const AccountCommandsLive = Layer.effect(AccountCommands, make)

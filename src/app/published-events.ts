@@ -1,0 +1,155 @@
+import { Clock, Context, Effect, Either, Exit, Layer, Option, Schema } from "effect"
+import { Settings } from "../config.js"
+import { issuesFromParseError, PublishedEvent, Streams, ValidationFailed } from "../domain/index.js"
+import { EventStore } from "../eventstore/event-store.js"
+import type { EventStoreUnavailable } from "../eventstore/errors.js"
+import type { StreamAppend } from "../eventstore/types.js"
+import { loadAggregate } from "./aggregate.js"
+import { type Caller, eventMetadata } from "./caller.js"
+import { publishedEventCodec } from "../domain/codecs.js"
+import { type AppendExit, GroupCommit } from "./group-commit.js"
+import { newEventId } from "./ids.js"
+
+export interface Published {
+  readonly event: PublishedEvent.EventPublished
+  /** True when this id was published before: `event` is what was stored then. */
+  readonly duplicate: boolean
+}
+
+export type PublishFailure = PublishedEvent.PublishError | EventStoreUnavailable
+
+export interface PublishedEventsShape {
+  /** Answers once the event is durable in the log; concurrent calls share one append. */
+  readonly publish: (
+    accountId: string,
+    input: PublishedEvent.PublishEventInput,
+    caller: Caller
+  ) => Effect.Effect<Published, PublishFailure>
+  /** Each item decided on its own, the valid ones appended together; one outcome per item, in order. */
+  readonly publishBatch: (
+    accountId: string,
+    items: ReadonlyArray<unknown>,
+    caller: Caller
+  ) => Effect.Effect<ReadonlyArray<Either.Either<Published, PublishFailure>>>
+  /** The account's published event with this id (another account's is as absent as a missing one). */
+  readonly find: (
+    accountId: string,
+    eventId: string
+  ) => Effect.Effect<Option.Option<PublishedEvent.EventPublished>, EventStoreUnavailable>
+}
+
+export class PublishedEvents extends Context.Tag("hookline/PublishedEvents")<PublishedEvents, PublishedEventsShape>() {}
+
+type PublishCommand = ReturnType<typeof PublishedEvent.PublishedEventCommand.PublishEvent>
+
+interface Prepared {
+  readonly command: PublishCommand
+  readonly event: PublishedEvent.EventPublished
+  readonly append: StreamAppend
+}
+
+const decodeItem = Schema.decodeUnknownEither(PublishedEvent.PublishEventInput, { errors: "all" })
+
+/**
+ * The log id of a published event: derived from the account and the event id, so a retried publish
+ * is recognised by the store itself as the same append and answered with the original position.
+ */
+const logEventId = (accountId: string, eventId: string) => `published:${accountId}:${eventId}`
+
+const foldPublished = (events: Iterable<PublishedEvent.PublishedEventStreamEvent>) => {
+  let state = PublishedEvent.initialState
+  for (const event of events) state = PublishedEvent.evolve(state, event)
+  return state
+}
+
+export const make = Effect.gen(function* () {
+  const store = yield* EventStore
+  const groupCommit = yield* GroupCommit
+  const settings = yield* Settings
+
+  const load = (eventId: string) =>
+    loadAggregate(Streams.eventStream(eventId), publishedEventCodec, foldPublished).pipe(
+      Effect.provideService(EventStore, store)
+    )
+
+  const prepare = (accountId: string, input: PublishedEvent.PublishEventInput, caller: Caller) =>
+    Effect.gen(function* () {
+      // A missing `data` would otherwise be reported as "not serializable", which misleads.
+      if (input.data === undefined) {
+        return yield* new ValidationFailed({ issues: [{ path: "data", message: "is missing" }] })
+      }
+      const eventId = input.id ?? (yield* newEventId)
+      const command = PublishedEvent.PublishedEventCommand.PublishEvent({
+        eventId,
+        accountId,
+        type: input.type,
+        data: input.data,
+        occurredAt: input.occurredAt,
+        now: new Date(yield* Clock.currentTimeMillis),
+        maxPayloadBytes: settings.maxPayloadBytes
+      })
+      const [event] = yield* PublishedEvent.decide(command, PublishedEvent.initialState)
+      if (event === undefined) return yield* Effect.dieMessage("a publish decided on nothing")
+      const append: StreamAppend = {
+        streamId: Streams.eventStream(eventId),
+        expectedVersion: "no_stream",
+        events: [publishedEventCodec.encode(event, logEventId(accountId, eventId), eventMetadata(caller))]
+      }
+      return { command, event, append } satisfies Prepared
+    })
+
+  /**
+   * The append's outcome as the publisher sees it. The stream existing already means the id was
+   * published before: by this account (answer with what was stored) or by another (a conflict), which
+   * the domain decides on the stored state.
+   */
+  const settle = (prepared: Prepared, outcome: AppendExit): Effect.Effect<Published, PublishFailure> =>
+    Effect.gen(function* () {
+      if (Exit.isSuccess(outcome) && !outcome.value.duplicate) return { event: prepared.event, duplicate: false }
+      if (Exit.isFailure(outcome)) {
+        const error = yield* Effect.either(Effect.failCause(outcome.cause))
+        if (Either.isLeft(error) && error.left._tag === "EventStoreUnavailable") return yield* error.left
+      }
+      const stored = yield* load(prepared.command.eventId)
+      yield* PublishedEvent.decide(prepared.command, stored.state)
+      if (stored.state.status === "none") return yield* Effect.dieMessage("a published event's stream is empty")
+      return { event: stored.state.event, duplicate: true }
+    })
+
+  const publish: PublishedEventsShape["publish"] = (accountId, input, caller) =>
+    Effect.gen(function* () {
+      const prepared = yield* prepare(accountId, input, caller)
+      const outcome = yield* Effect.exit(groupCommit.append(prepared.append))
+      return yield* settle(prepared, outcome)
+    })
+
+  const publishBatch: PublishedEventsShape["publishBatch"] = (accountId, items, caller) =>
+    Effect.gen(function* () {
+      const prepared = yield* Effect.forEach(items, (item) =>
+        Either.match(decodeItem(item), {
+          onLeft: (error) => Effect.succeed(Either.left(new ValidationFailed({ issues: issuesFromParseError(error) }))),
+          onRight: (input) => Effect.either(prepare(accountId, input, caller))
+        })
+      )
+      const valid = prepared.flatMap((p) => (Either.isRight(p) ? [p.right] : []))
+      const outcomes = yield* groupCommit.appendAll(valid.map((p) => p.append))
+      const settled = yield* Effect.forEach(valid, (p, i) => Effect.either(settle(p, outcomes[i]!)), {
+        concurrency: 8
+      })
+      let next = 0
+      return prepared.map((p): Either.Either<Published, PublishFailure> =>
+        Either.isLeft(p) ? Either.left(p.left) : settled[next++]!
+      )
+    })
+
+  const find: PublishedEventsShape["find"] = (accountId, eventId) =>
+    PublishedEvent.isEventId(eventId)
+      ? Effect.map(load(eventId), ({ state }) =>
+          state.status === "published" && state.event.accountId === accountId ? Option.some(state.event) : Option.none()
+        )
+      : Effect.succeed(Option.none())
+
+  return PublishedEvents.of({ publish, publishBatch, find })
+})
+
+export const PublishedEventsLive = Layer.effect(PublishedEvents, make)

@@ -1,0 +1,64 @@
+import { HttpApiMiddleware, HttpApiSecurity } from "@effect/platform"
+import { SqlClient } from "@effect/sql/SqlClient"
+import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { OperatorToken } from "../app/operator-token.js"
+import { Credentials } from "../domain/index.js"
+import { findActiveKeyByHash } from "../projections/accounts.js"
+import { ServiceUnavailable, ServiceUnavailableError, Unauthorized, UnauthorizedError } from "./errors.js"
+
+/** The account an API key belongs to, for the request it authenticated. */
+export class CurrentAccount extends Context.Tag("hookline/CurrentAccount")<
+  CurrentAccount,
+  { readonly accountId: string; readonly keyId: string }
+>() {}
+
+const unauthorized = (message: string) => new Unauthorized({ code: "unauthorized", message })
+
+/** `Authorization: Bearer hk_...` on every /v1 route except /v1/admin. */
+export class AccountAuth extends HttpApiMiddleware.Tag<AccountAuth>()("AccountAuth", {
+  failure: Schema.Union(UnauthorizedError, ServiceUnavailableError),
+  provides: CurrentAccount,
+  security: { apiKey: HttpApiSecurity.bearer }
+}) {}
+
+/** `Authorization: Bearer <operator token>` on /v1/admin. */
+export class OperatorAuth extends HttpApiMiddleware.Tag<OperatorAuth>()("OperatorAuth", {
+  failure: UnauthorizedError,
+  security: { operatorToken: HttpApiSecurity.bearer }
+}) {}
+
+/**
+ * Looks the key's hash up in the accounts read model. A revoked key is gone from the active keys as soon
+ * as the revocation is applied, and the revoke request waits for that before answering.
+ */
+export const AccountAuthLive = Layer.effect(
+  AccountAuth,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient
+    return AccountAuth.of({
+      apiKey: (token) =>
+        Effect.gen(function* () {
+          const key = Redacted.value(token)
+          // Garbage never reaches the database.
+          if (!Credentials.isApiKeyFormat(key)) return yield* unauthorized("missing or malformed API key")
+          const found = yield* findActiveKeyByHash(Credentials.hashApiKey(key)).pipe(
+            Effect.provideService(SqlClient, sql),
+            Effect.tapError((error) => Effect.logError("API key lookup failed", error)),
+            Effect.mapError(() => new ServiceUnavailable({ code: "service_unavailable", message: "the database is unavailable; retry shortly" }))
+          )
+          if (Option.isNone(found)) return yield* unauthorized("unknown or revoked API key")
+          return { accountId: found.value.account_id, keyId: found.value.key_id }
+        })
+    })
+  })
+)
+
+export const OperatorAuthLive = Layer.effect(
+  OperatorAuth,
+  Effect.map(OperatorToken, (operatorToken) =>
+    OperatorAuth.of({
+      operatorToken: (token) =>
+        operatorToken.verify(Redacted.value(token)) ? Effect.void : Effect.fail(unauthorized("invalid operator token"))
+    })
+  )
+)

@@ -1,0 +1,74 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Either, Option } from "effect"
+import { PublishedEvents } from "../../app/published-events.js"
+import { HooklineApi } from "../api.js"
+import { CurrentAccount } from "../auth.js"
+import { callerOf } from "../correlation.js"
+import { orApiError, toApiError } from "../error-mapping.js"
+import { errorBody, NotFound } from "../errors.js"
+import { toPublishedResource } from "../resources/event.js"
+
+const itemId = (item: unknown): string | null =>
+  typeof item === "object" && item !== null && "id" in item && typeof item.id === "string" ? item.id : null
+
+export const EventsLive = HttpApiBuilder.group(HooklineApi, "events", (handlers) =>
+  Effect.gen(function* () {
+    const events = yield* PublishedEvents
+    return handlers
+      .handle("publish", ({ payload, request }) =>
+        Effect.gen(function* () {
+          const { accountId, keyId } = yield* CurrentAccount
+          const published = yield* orApiError(
+            events.publish(accountId, payload, callerOf(request, { kind: "account", accountId, keyId }))
+          )
+          return toPublishedResource(published.event, published.duplicate)
+        })
+      )
+      .handle("publishBatch", ({ payload, request }) =>
+        Effect.gen(function* () {
+          const { accountId, keyId } = yield* CurrentAccount
+          const outcomes = yield* events.publishBatch(
+            accountId,
+            payload.events,
+            callerOf(request, { kind: "account", accountId, keyId })
+          )
+          const results = outcomes.map((outcome, index) =>
+            Either.match(outcome, {
+              onRight: (published) => ({
+                index,
+                status: "accepted" as const,
+                event: toPublishedResource(published.event, published.duplicate)
+              }),
+              onLeft: (error) => ({
+                index,
+                status: "rejected" as const,
+                id: itemId(payload.events[index]),
+                error: errorBody(toApiError(error)).error
+              })
+            })
+          )
+          const accepted = results.filter((r) => r.status === "accepted").length
+          return { accepted, rejected: results.length - accepted, results }
+        })
+      )
+      .handle("event", ({ path }) =>
+        Effect.gen(function* () {
+          const { accountId } = yield* CurrentAccount
+          const found = yield* orApiError(events.find(accountId, path.id))
+          if (Option.isNone(found)) {
+            return yield* new NotFound({ code: "event_not_found", message: `event ${path.id} not found` })
+          }
+          const event = found.value
+          // Deliveries are the delivery runtime's read model; empty until it serves them.
+          return {
+            id: event.eventId,
+            type: event.type,
+            data: event.data,
+            occurredAt: event.occurredAt,
+            publishedAt: event.publishedAt,
+            deliveries: []
+          }
+        })
+      )
+  })
+)
