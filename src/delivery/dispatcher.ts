@@ -1,0 +1,162 @@
+import { randomUUID } from "node:crypto"
+import { SqlClient } from "@effect/sql/SqlClient"
+import { Context, Duration, Effect, Either, Layer, Schedule, Schema } from "effect"
+import { Settings } from "../config.js"
+import { publishedEventCodec, webhookEventTypes } from "../domain/codecs.js"
+import { deliveryIdFor, type DeliveriesScheduled } from "../domain/delivery.js"
+import { eventStream } from "../domain/streams.js"
+import { EventStore } from "../eventstore/event-store.js"
+import { LogNotifications } from "../eventstore/notifications.js"
+import { LogPosition, type RecordedEvent, type StreamAppend } from "../eventstore/types.js"
+import type { DeliveryJob } from "./endpoint-actor.js"
+import { DeliveryRuntime, envelope } from "./runtime.js"
+import { makeWebhookIndex, type WebhookIndex } from "./webhook-index.js"
+
+/** Another dispatcher advanced the checkpoint first; this one starts over from the database. */
+class DispatcherOvertaken extends Schema.TaggedError<DispatcherOvertaken>()("DispatcherOvertaken", {}) {}
+
+export class Dispatcher extends Context.Tag("hookline/Dispatcher")<
+  Dispatcher,
+  { readonly checkpoint: Effect.Effect<LogPosition> }
+>() {}
+
+const reactorName = "dispatcher"
+const batchSize = 500
+
+const positionOf = (row: { transaction_id: string; global_position: string }): LogPosition => ({
+  transactionId: BigInt(row.transaction_id),
+  globalPosition: BigInt(row.global_position)
+})
+
+/**
+ * Turns each published event into its deliveries: one `DeliveriesScheduled` in the event's stream naming
+ * a delivery per webhook that was active (or paused) and subscribed at that point of the log. It folds
+ * webhook events into its own index as it reads them, in log order, which is what "subscribed at publish
+ * time" means. Its checkpoint moves in the transaction that appends the deliveries: after a crash it
+ * neither repeats nor skips a dispatch, and the delivery ids are derived from (event, webhook) besides.
+ * It is a reactor, not a projection: nothing rebuilds it.
+ */
+export const make = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  const store = yield* EventStore
+  const notifications = yield* LogNotifications
+  const runtime = yield* DeliveryRuntime
+  const settings = yield* Settings
+  const types = [...webhookEventTypes, "EventPublished"]
+  let current = LogPosition.start
+
+  const loadCheckpoint = Effect.gen(function* () {
+    yield* sql`INSERT INTO reactor_checkpoints (name) VALUES (${reactorName}) ON CONFLICT (name) DO NOTHING`
+    const rows = yield* sql<{ transaction_id: string; global_position: string }>`
+      SELECT transaction_id::text AS transaction_id, global_position::text AS global_position
+        FROM reactor_checkpoints WHERE name = ${reactorName}`
+    return positionOf(rows[0]!)
+  })
+
+  /** The index as it stood at `checkpoint`: every webhook event up to it. */
+  const indexAt = (checkpoint: LogPosition) =>
+    Effect.gen(function* () {
+      const index = makeWebhookIndex()
+      let cursor = LogPosition.start
+      for (;;) {
+        const { events, scannedTo } = yield* store.readAllOfTypes(cursor, 1000, webhookEventTypes)
+        for (const event of events) {
+          if (LogPosition.compare(event.position, checkpoint) > 0) return index
+          index.apply(event)
+        }
+        if (LogPosition.compare(scannedTo, cursor) <= 0 || LogPosition.compare(scannedTo, checkpoint) >= 0) return index
+        cursor = scannedTo
+      }
+    })
+
+  const dispatch = (events: ReadonlyArray<RecordedEvent>, index: WebhookIndex) => {
+    const appends: Array<StreamAppend> = []
+    const jobs: Array<DeliveryJob> = []
+    const scheduledAt = new Date().toISOString()
+    for (const recorded of events) {
+      if (recorded.type !== "EventPublished") {
+        index.apply(recorded)
+        continue
+      }
+      const decoded = publishedEventCodec.decode(recorded)
+      if (Either.isLeft(decoded)) continue
+      const event = decoded.right
+      const targets =
+        event.targetWebhookId !== undefined
+          ? index.get(event.targetWebhookId)?.accountId === event.accountId ? [event.targetWebhookId] : []
+          : index.subscribers(event.accountId, event.type)
+      if (targets.length === 0) continue
+      const deliveries = targets.map((webhookId) => ({ deliveryId: deliveryIdFor(event.eventId, webhookId), webhookId }))
+      const scheduled: Omit<DeliveriesScheduled, "_tag"> = {
+        eventId: event.eventId,
+        accountId: event.accountId,
+        eventType: event.type,
+        deliveries,
+        scheduledAt
+      }
+      appends.push({
+        streamId: eventStream(event.eventId),
+        expectedVersion: recorded.streamVersion,
+        events: [
+          {
+            eventId: randomUUID(),
+            type: "DeliveriesScheduled",
+            data: scheduled,
+            metadata: { ...recorded.metadata, causationId: recorded.eventId }
+          }
+        ]
+      })
+      const body = envelope(event)
+      for (const delivery of deliveries) {
+        if (index.get(delivery.webhookId)?.status !== "active") continue
+        jobs.push({ deliveryId: delivery.deliveryId, webhookId: delivery.webhookId, eventId: event.eventId, body, attempt: 1 })
+      }
+    }
+    return { appends, jobs }
+  }
+
+  const run = Effect.gen(function* () {
+    let checkpoint = yield* loadCheckpoint
+    const index = yield* indexAt(checkpoint)
+    current = checkpoint
+    let shortWaits = 0
+    for (;;) {
+      const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, batchSize, types)
+      if (LogPosition.compare(scannedTo, checkpoint) <= 0) {
+        shortWaits = yield* notifications.awaitBeyond(checkpoint.transactionId, shortWaits, Duration.millis(settings.pollIntervalMs))
+        continue
+      }
+      shortWaits = 0
+      const { appends, jobs } = dispatch(events, index)
+      const from = checkpoint
+      yield* sql.withTransaction(
+        Effect.gen(function* () {
+          const moved = yield* sql`UPDATE reactor_checkpoints
+               SET transaction_id = ${scannedTo.transactionId.toString()}::xid8,
+                   global_position = ${scannedTo.globalPosition.toString()}, updated_at = now()
+             WHERE name = ${reactorName}
+               AND transaction_id = ${from.transactionId.toString()}::xid8
+               AND global_position = ${from.globalPosition.toString()}
+             RETURNING 1`
+          if (moved.length === 0) return yield* new DispatcherOvertaken()
+          if (appends.length > 0) yield* store.appendBatch(appends)
+        })
+      )
+      checkpoint = scannedTo
+      current = checkpoint
+      if (jobs.length > 0) yield* runtime.submit(jobs)
+    }
+  })
+
+  // Any failure (database away, overtaken by another instance) starts over from the stored checkpoint,
+  // rebuilding the index: the in-memory index may have moved past what was committed.
+  yield* run.pipe(
+    Effect.tapErrorCause((cause) => Effect.logWarning("dispatcher restarting", cause)),
+    Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
+    Effect.forkScoped
+  )
+
+  return Dispatcher.of({ checkpoint: Effect.sync(() => current) })
+})
+
+export const DispatcherLive = Layer.scoped(Dispatcher, make)

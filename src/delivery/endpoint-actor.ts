@@ -1,0 +1,315 @@
+import { randomUUID } from "node:crypto"
+import type { KeyObject } from "node:crypto"
+import { Duration, Effect, Either, Fiber, Metric, Option, Queue, Scope } from "effect"
+import { attemptDuration, attemptFailed, attemptSucceeded, deliveryExhausted } from "../metrics.js"
+import * as Webhook from "../domain/webhook.js"
+import { deliveryStream, endpointStream } from "../domain/streams.js"
+import type { LogPosition, NewEvent, StreamAppend } from "../eventstore/types.js"
+import * as Circuit from "./circuit-breaker.js"
+import type { HttpSender } from "./http-sender.js"
+import { classifyOutcome, redactHeaders, type SendOutcome } from "./outcome.js"
+import type { DeliveryRecorderShape } from "./recorder.js"
+import { nextAttemptDelayWithRetryAfter } from "./retry-policy.js"
+import { decodeSigningSecrets, sign } from "./signer.js"
+import type { WebhookIndex } from "./webhook-index.js"
+
+/** One attempt to make: what to send, and which attempt of the delivery it is. */
+export interface DeliveryJob {
+  readonly deliveryId: string
+  readonly webhookId: string
+  readonly eventId: string
+  /** The envelope, serialised once per event and shared by all its deliveries. */
+  readonly body: string
+  readonly attempt: number
+}
+
+export interface FailureEvidence {
+  readonly deliveryId: string
+  readonly attempt: number
+  readonly errorClass: string
+}
+
+export interface ActorEnvironment {
+  readonly directory: WebhookIndex
+  readonly sender: HttpSender["Type"]
+  readonly recorder: DeliveryRecorderShape
+  readonly globalLimit: Effect.Semaphore
+  readonly timeoutMs: number
+  readonly defaultRetrySchedule: ReadonlyArray<number>
+  readonly defaultConcurrency: number
+  readonly idleTimeout: Duration.Duration
+  readonly mailboxCapacity: number
+  readonly circuit: Circuit.CircuitBreakerConfig
+  /** The job left memory: held until `after` is projected (null: at once, nothing was recorded). */
+  readonly release: (job: DeliveryJob, after: LogPosition | null) => Effect.Effect<void>
+  readonly disable: (webhookId: string, reason: string) => Effect.Effect<void>
+  /** A webhook failing without a single success for this long is disabled. */
+  readonly disableAfterFailingMs: number
+  /** What the log says of the endpoint when its actor starts: circuit state and failing streak. */
+  readonly restore: (webhookId: string) => Effect.Effect<{
+    readonly circuit: Circuit.CircuitState<FailureEvidence>
+    readonly failingSince: number | undefined
+  }>
+  /** True once the process is stopping: workers finish what is in flight and take nothing new. */
+  readonly draining: () => boolean
+}
+
+export interface EndpointActor {
+  /** Non-blocking; false when the mailbox is full or the actor has stopped (the job stays in the log). */
+  readonly offer: (job: DeliveryJob) => boolean
+  readonly backlog: () => number
+  readonly inFlight: () => number
+  /** Runs until the actor has been idle for the idle timeout; then, or on any exit, hands its jobs back. */
+  readonly run: Effect.Effect<void, never, Scope.Scope>
+}
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+const describeError = (outcome: SendOutcome): { errorClass: string; error: string } =>
+  outcome.kind === "error"
+    ? { errorClass: outcome.errorClass, error: outcome.message }
+    : { errorClass: outcome.status === 410 ? "gone" : `http_${outcome.status}`, error: `HTTP ${outcome.status}` }
+
+/**
+ * The endpoint actor: a bounded mailbox and K worker fibers (K = the webhook's concurrency limit) that
+ * take from it. Workers pulling from a bounded mailbox keep the per-delivery cost flat whatever the
+ * backlog (EFFECT3-NOTES.md); a slow endpoint only ever occupies its own workers.
+ */
+export const makeEndpointActor = (webhookId: string, env: ActorEnvironment): Effect.Effect<EndpointActor> =>
+  Effect.map(Queue.dropping<DeliveryJob>(env.mailboxCapacity), (mailbox) => actorOn(webhookId, env, mailbox))
+
+const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<DeliveryJob>): EndpointActor => {
+  // Mutable state owned by this actor's fibers alone (one JavaScript thread: no torn updates).
+  let stopped = false
+  let inFlight = 0
+  let lastActivity = Date.now()
+  let circuit: Circuit.CircuitState<FailureEvidence> = Circuit.initialState()
+  let nextSlot = 0
+  let failingSince: number | undefined
+  const keyCache = new Map<string, KeyObject>()
+  let parsedUrl: { readonly text: string; readonly url: URL } | undefined
+
+  const urlOf = (text: string): URL => {
+    if (parsedUrl?.text !== text) parsedUrl = { text, url: new URL(text) }
+    return parsedUrl.url
+  }
+
+  const keysFor = (webhook: Webhook.Webhook, now: number) => {
+    const secrets = Webhook.signingSecrets(webhook, new Date(now))
+    const keys: Array<KeyObject> = []
+    for (const secret of secrets) {
+      let key = keyCache.get(secret)
+      if (key === undefined) {
+        const decoded = decodeSigningSecrets([secret])
+        if (Either.isLeft(decoded)) continue
+        key = decoded.right.keys[0]!
+        keyCache.set(secret, key)
+      }
+      keys.push(key)
+    }
+    return { keys }
+  }
+
+  const endpointEvent = (transition: Circuit.CircuitTransition<FailureEvidence>, now: number): NewEvent => ({
+    eventId: randomUUID(),
+    type: transition._tag,
+    data:
+      transition._tag === "CircuitOpened"
+        ? { webhookId, at: iso(now), until: iso(transition.until), cooldownMs: transition.cooldownMs, failures: transition.failures }
+        : { webhookId, at: iso(now) },
+    metadata: { actor: { kind: "system" } }
+  })
+
+  const recordTransition = (step: { readonly transition: Option.Option<Circuit.CircuitTransition<FailureEvidence>> }, now: number) =>
+    Option.isNone(step.transition)
+      ? Effect.void
+      : env.recorder.record({
+          appends: [{ streamId: endpointStream(webhookId), expectedVersion: "any", events: [endpointEvent(step.transition.value, now)] }]
+        })
+
+  /** Waits while the circuit is open; true when this send is the half-open probe. */
+  const passCircuit: Effect.Effect<void> = Effect.suspend(() => {
+    const now = Date.now()
+    const check = Circuit.canSend(circuit, now, env.circuit)
+    circuit = check.state
+    return Effect.zipRight(
+      recordTransition(check, now),
+      check.decision._tag === "Wait"
+        ? Effect.zipRight(Effect.sleep(Duration.millis(Math.min(check.decision.ms, 1000))), passCircuit)
+        : Effect.void
+    )
+  })
+
+  const passRateLimit = (rateLimit: number | null): Effect.Effect<void> => {
+    if (rateLimit === null) return Effect.void
+    const now = Date.now()
+    const slot = Math.max(now, nextSlot)
+    nextSlot = slot + 1000 / rateLimit
+    return slot > now ? Effect.sleep(Duration.millis(slot - now)) : Effect.void
+  }
+
+  const outcomeEvents = (job: DeliveryJob, webhook: Webhook.Webhook, url: string, headers: Record<string, string>, outcome: SendOutcome, startedAt: number) => {
+    const now = Date.now()
+    const verdict = classifyOutcome(outcome, now)
+    const base = {
+      deliveryId: job.deliveryId,
+      webhookId,
+      attempt: job.attempt,
+      at: iso(startedAt),
+      durationMs: Math.round(outcome.durationMs),
+      url,
+      requestHeaders: redactHeaders(headers),
+      response:
+        outcome.kind === "response"
+          ? { status: outcome.status, headers: outcome.headers, body: outcome.bodyExcerpt }
+          : null
+    }
+    const events: Array<NewEvent> = []
+    const metadata = { actor: { kind: "system" as const } }
+    if (verdict._tag === "Success") {
+      events.push({ eventId: randomUUID(), type: "AttemptSucceeded", data: base, metadata })
+      return { events, success: true, disable: false, errorClass: "" }
+    }
+    const { errorClass, error } = describeError(outcome)
+    const delay =
+      verdict._tag === "Disable"
+        ? Option.none()
+        : nextAttemptDelayWithRetryAfter(
+            webhook.retrySchedule ?? env.defaultRetrySchedule,
+            job.attempt,
+            Math.random,
+            verdict._tag === "RetryAfter" ? Option.some(verdict.retryAfterMs) : Option.none()
+          )
+    events.push({
+      eventId: randomUUID(),
+      type: "AttemptFailed",
+      data: { ...base, errorClass, error, nextAttemptAt: Option.isSome(delay) ? iso(now + delay.value) : null },
+      metadata
+    })
+    if (Option.isNone(delay)) {
+      events.push({
+        eventId: randomUUID(),
+        type: "DeliveryExhausted",
+        data: { deliveryId: job.deliveryId, webhookId, attempts: job.attempt, at: iso(now) },
+        metadata
+      })
+    }
+    return { events, success: false, disable: verdict._tag === "Disable", errorClass }
+  }
+
+  const attempt = (job: DeliveryJob, webhook: Webhook.Webhook) =>
+    Effect.gen(function* () {
+      yield* passCircuit
+      yield* passRateLimit(webhook.rateLimit)
+      const startedAt = Date.now()
+      const headers: Record<string, string> = {
+        ...webhook.headers,
+        "webhook-id": job.eventId,
+        "webhook-timestamp": String(Math.floor(startedAt / 1000)),
+        "webhook-signature": sign({
+          msgId: job.eventId,
+          timestamp: Math.floor(startedAt / 1000),
+          body: job.body,
+          keys: keysFor(webhook, startedAt)
+        })
+      }
+      const outcome = yield* env.globalLimit.withPermits(1)(
+        env.sender.send({ url: urlOf(webhook.url), headers, body: job.body, timeoutMs: env.timeoutMs })
+      )
+      const result = outcomeEvents(job, webhook, webhook.url, headers, outcome, startedAt)
+      const now = Date.now()
+      const step = result.success
+        ? Circuit.onSuccess(circuit, now)
+        : Circuit.onFailure(circuit, now, { deliveryId: job.deliveryId, attempt: job.attempt, errorClass: result.errorClass }, env.circuit)
+      circuit = step.state
+      if (result.success) failingSince = undefined
+      else failingSince ??= startedAt
+      const failingTooLong = failingSince !== undefined && now - failingSince >= env.disableAfterFailingMs
+      const appends: Array<StreamAppend> = [
+        { streamId: deliveryStream(job.deliveryId), expectedVersion: "any", events: result.events }
+      ]
+      if (Option.isSome(step.transition)) {
+        appends.push({ streamId: endpointStream(webhookId), expectedVersion: "any", events: [endpointEvent(step.transition.value, now)] })
+      }
+      yield* Metric.update(attemptDuration, outcome.durationMs / 1000)
+      yield* Metric.increment(result.success ? attemptSucceeded : attemptFailed)
+      if (result.events.length > 1) yield* Metric.increment(deliveryExhausted)
+      yield* env.recorder.record({ appends, onCommitted: (position) => env.release(job, position) })
+      if (result.disable) yield* env.disable(webhookId, "the endpoint answered 410 Gone")
+      else if (failingTooLong) {
+        yield* env.disable(
+          webhookId,
+          `no successful delivery for ${Math.round((now - failingSince!) / 3_600_000)} hours (limit ${Math.round(env.disableAfterFailingMs / 3_600_000)} hours)`
+        )
+      }
+    })
+
+  const worker = (index: number): Effect.Effect<never> =>
+    Effect.gen(function* () {
+      const job = yield* Queue.take(mailbox)
+      lastActivity = Date.now()
+      if (env.draining()) {
+        // Stopping: this job stays in the log for the next start.
+        yield* env.release(job, null)
+        return yield* Effect.never
+      }
+      const webhook = env.directory.get(webhookId)
+      if (webhook === undefined || webhook.status !== "active") {
+        // Deleted, disabled or paused: the delivery waits in the log until the webhook takes it again.
+        yield* env.release(job, null)
+        return
+      }
+      const limit = webhook.maxConcurrency ?? env.defaultConcurrency
+      if (index >= limit) {
+        // The limit was lowered while running: give the job back to a worker within the limit.
+        yield* Queue.offer(mailbox, job)
+        yield* Effect.sleep(Duration.millis(200))
+        return
+      }
+      inFlight++
+      yield* attempt(job, webhook).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          inFlight--
+          lastActivity = Date.now()
+        })),
+        Effect.onInterrupt(() => env.release(job, null))
+      )
+    }).pipe(Effect.forever)
+
+  const run = Effect.gen(function* () {
+    const restored = yield* env.restore(webhookId)
+    circuit = restored.circuit
+    failingSince = restored.failingSince
+    const webhook = env.directory.get(webhookId)
+    const workers = Math.max(webhook?.maxConcurrency ?? env.defaultConcurrency, 1)
+    const fibers: Array<Fiber.RuntimeFiber<never>> = []
+    for (let i = 0; i < workers; i++) fibers.push(yield* Effect.forkScoped(worker(i)))
+    // A raised limit gets its extra workers here; idle actors end so quiet webhooks cost no fiber.
+    for (;;) {
+      yield* Effect.sleep(Duration.seconds(1))
+      const limit = env.directory.get(webhookId)?.maxConcurrency ?? env.defaultConcurrency
+      while (fibers.length < limit) fibers.push(yield* Effect.forkScoped(worker(fibers.length)))
+      const idle = inFlight === 0 && (yield* Queue.size(mailbox)) === 0
+      if (idle && Date.now() - lastActivity > Duration.toMillis(env.idleTimeout)) return
+    }
+  }).pipe(
+    Effect.ensuring(
+      Effect.gen(function* () {
+        stopped = true
+        const left = yield* Queue.takeAll(mailbox)
+        for (const job of left) yield* env.release(job, null)
+      })
+    )
+  )
+
+  return {
+    offer: (job) => {
+      if (stopped) return false
+      lastActivity = Date.now()
+      return mailbox.unsafeOffer(job)
+    },
+    backlog: () => Option.getOrElse(mailbox.unsafeSize(), () => 0) + inFlight,
+    inFlight: () => inFlight,
+    run
+  }
+}

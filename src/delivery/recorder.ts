@@ -1,0 +1,93 @@
+import { Chunk, Context, Duration, Effect, Layer, Queue, Ref, Schedule } from "effect"
+import { EventStore } from "../eventstore/event-store.js"
+import { LogPosition, type NewEvent, type StreamAppend } from "../eventstore/types.js"
+
+/** One attempt's outcome (and whatever it caused), to be appended to the log. */
+export interface Recording {
+  readonly appends: ReadonlyArray<StreamAppend>
+  /** Runs once the append has committed, with the position of the batch's last event. */
+  readonly onCommitted?: (position: LogPosition) => Effect.Effect<void>
+}
+
+export interface DeliveryRecorderShape {
+  /** Queues a recording; waits only when the queue is full (back-pressure on the senders). */
+  readonly record: (recording: Recording) => Effect.Effect<void>
+  /** The position of the last committed group: everything recorded before it is in the log. */
+  readonly lastCommitted: Effect.Effect<LogPosition>
+  /** Recordings queued or being appended. */
+  readonly pending: Effect.Effect<number>
+}
+
+export class DeliveryRecorder extends Context.Tag("hookline/DeliveryRecorder")<DeliveryRecorder, DeliveryRecorderShape>() {}
+
+const maxGroup = 2000
+
+/** Merges recordings into one append per stream: the store takes each stream once per batch. */
+const merge = (recordings: Chunk.Chunk<Recording>): ReadonlyArray<StreamAppend> => {
+  const byStream = new Map<string, Array<NewEvent>>()
+  for (const recording of recordings) {
+    for (const append of recording.appends) {
+      const events = byStream.get(append.streamId)
+      if (events === undefined) byStream.set(append.streamId, [...append.events])
+      else events.push(...append.events)
+    }
+  }
+  return Array.from(byStream, ([streamId, events]) => ({ streamId, expectedVersion: "any" as const, events }))
+}
+
+/**
+ * Group commit: every outcome that arrives while one append runs goes into the next one, so many actors'
+ * attempts cost one transaction every few milliseconds. An append that fails (database away) is retried
+ * with the same group until it commits; nothing recorded is dropped.
+ */
+export const make = Effect.gen(function* () {
+  const store = yield* EventStore
+  const queue = yield* Queue.bounded<Recording>(20_000)
+  const last = yield* Ref.make(LogPosition.start)
+  const inFlight = yield* Ref.make(0)
+
+  const commit = (group: Chunk.Chunk<Recording>) =>
+    Effect.gen(function* () {
+      yield* Ref.set(inFlight, Chunk.size(group))
+      const results = yield* store.appendBatch(merge(group)).pipe(
+        Effect.tapError((error) => Effect.logWarning("recording delivery outcomes failed; retrying", error)),
+        Effect.retry(Schedule.exponential("50 millis").pipe(Schedule.union(Schedule.spaced("2 seconds"))))
+      )
+      let position = LogPosition.start
+      for (const result of results) {
+        for (const event of result.events) {
+          if (LogPosition.compare(event.position, position) > 0) position = event.position
+        }
+      }
+      yield* Ref.update(last, (current) => (LogPosition.compare(position, current) > 0 ? position : current))
+      for (const recording of group) {
+        if (recording.onCommitted !== undefined) yield* recording.onCommitted(position)
+      }
+      yield* Ref.set(inFlight, 0)
+    })
+
+  yield* Queue.takeBetween(queue, 1, maxGroup).pipe(
+    Effect.flatMap(commit),
+    Effect.forever,
+    Effect.forkScoped
+  )
+
+  // Runs before the commit loop is interrupted (finalizers run last-in first-out): what the senders
+  // recorded before a graceful stop is committed, within a bound.
+  yield* Effect.addFinalizer(() =>
+    Effect.gen(function* () {
+      const deadline = Date.now() + 10_000
+      while (Date.now() < deadline && (yield* Queue.size(queue)) + (yield* Ref.get(inFlight)) > 0) {
+        yield* Effect.sleep(Duration.millis(10))
+      }
+    })
+  )
+
+  return DeliveryRecorder.of({
+    record: (recording) => Queue.offer(queue, recording),
+    lastCommitted: Ref.get(last),
+    pending: Effect.zipWith(Queue.size(queue), Ref.get(inFlight), (a, b) => a + b)
+  })
+})
+
+export const DeliveryRecorderLive = Layer.scoped(DeliveryRecorder, make)

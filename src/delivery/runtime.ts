@@ -1,0 +1,299 @@
+import { randomUUID } from "node:crypto"
+import { SqlClient } from "@effect/sql/SqlClient"
+import { Context, Duration, Effect, Either, FiberMap, Layer, Schedule } from "effect"
+import { withConflictRetry, loadAggregate, expectedVersion } from "../app/aggregate.js"
+import { Settings } from "../config.js"
+import { endpointCodec, webhookCodec, webhookEventTypes } from "../domain/codecs.js"
+import { endpointStream, eventStream, webhookStream } from "../domain/streams.js"
+import * as Webhook from "../domain/webhook.js"
+import { EventStore } from "../eventstore/event-store.js"
+import { LogNotifications } from "../eventstore/notifications.js"
+import { LogPosition } from "../eventstore/types.js"
+import { ProjectionRunner } from "../projections/runner.js"
+import * as Circuit from "./circuit-breaker.js"
+import {
+  type ActorEnvironment,
+  type DeliveryJob,
+  type EndpointActor,
+  type FailureEvidence,
+  makeEndpointActor
+} from "./endpoint-actor.js"
+import { HttpSender } from "./http-sender.js"
+import { DeliveryRecorder } from "./recorder.js"
+import { parseRetrySchedule, DEFAULT_RETRY_SCHEDULE } from "./retry-policy.js"
+import { makeWebhookIndex, type WebhookIndex } from "./webhook-index.js"
+
+export interface EndpointBacklog {
+  readonly webhookId: string
+  readonly backlog: number
+}
+
+export interface DeliveryRuntimeShape {
+  /** Hands freshly scheduled deliveries to their endpoints; what does not fit waits in the log. */
+  readonly submit: (jobs: ReadonlyArray<DeliveryJob>) => Effect.Effect<void>
+  /** Deliveries held in memory per running endpoint actor. */
+  readonly backlogs: Effect.Effect<ReadonlyArray<EndpointBacklog>>
+  /** The runtime's view of the webhooks, at the head of the log. */
+  readonly directory: WebhookIndex
+}
+
+export class DeliveryRuntime extends Context.Tag("hookline/DeliveryRuntime")<DeliveryRuntime, DeliveryRuntimeShape>() {}
+
+/** Rows the scanner loads per round, across all endpoints. */
+const scanLimit = 2000
+/** A fresh delivery is the dispatcher's to hand over; the scanner takes it only if still untouched after this. */
+const freshGraceSeconds = 2
+
+interface DueRow {
+  readonly delivery_id: string
+  readonly webhook_id: string
+  readonly event_id: string
+  readonly attempts: number
+}
+
+export const make = Effect.gen(function* () {
+  const settings = yield* Settings
+  const sql = yield* SqlClient
+  const store = yield* EventStore
+  const notifications = yield* LogNotifications
+  const sender = yield* HttpSender
+  const recorder = yield* DeliveryRecorder
+  const runner = yield* ProjectionRunner
+  const actorFibers = yield* FiberMap.make<string>()
+  const globalLimit = yield* Effect.makeSemaphore(settings.globalConcurrency)
+  const defaultRetrySchedule = Either.getOrElse(parseRetrySchedule(settings.retrySchedule), () => DEFAULT_RETRY_SCHEDULE)
+
+  const directory = makeWebhookIndex()
+  const actors = new Map<string, EndpointActor>()
+  /**
+   * Deliveries this process has taken: null while in memory (mailbox or in flight), else the position of
+   * the outcome that let them go. The scanner skips them until the delivery projection has reached that
+   * position, so a delivery is never picked up again while its last outcome is still on its way.
+   */
+  const held = new Map<string, LogPosition | null>()
+
+  let draining = false
+
+  /** Circuit state and failing streak from the log, so a restarted actor picks up where the last left off. */
+  const restore = (webhookId: string) =>
+    Effect.gen(function* () {
+      const transitions = yield* store.readStream(endpointStream(webhookId))
+      let circuit = Circuit.initialState<FailureEvidence>()
+      for (const event of transitions) {
+        const decoded = endpointCodec.decode(event)
+        if (Either.isLeft(decoded)) continue
+        const t = decoded.right
+        circuit = Circuit.evolve(
+          circuit,
+          t._tag === "CircuitOpened"
+            ? { _tag: "CircuitOpened", failures: t.failures, cooldownMs: t.cooldownMs, until: Date.parse(t.until) }
+            : { _tag: t._tag },
+          env.circuit
+        )
+      }
+      const health = yield* sql<{ first_failure_at: Date | null }>`
+        SELECT first_failure_at FROM endpoint_health WHERE webhook_id = ${webhookId}`
+      const first = health[0]?.first_failure_at
+      return { circuit, failingSince: first === null || first === undefined ? undefined : first.getTime() }
+    }).pipe(
+      Effect.catchAllCause((cause) =>
+        Effect.as(Effect.logWarning(`could not restore endpoint ${webhookId}; starting closed`, cause), {
+          circuit: Circuit.initialState<FailureEvidence>(),
+          failingSince: undefined
+        })
+      )
+    )
+
+  const eventStore = store
+  const disable = (webhookId: string, reason: string) =>
+    withConflictRetry(
+      Effect.gen(function* () {
+        const loaded = yield* loadAggregate(webhookStream(webhookId), webhookCodec, Webhook.fold)
+        if (loaded.state.status === "none") return
+        const decision = Webhook.decide(
+          Webhook.WebhookCommand.DisableWebhook({ webhookId, accountId: loaded.state.accountId, reason }),
+          loaded.state
+        )
+        if (Either.isLeft(decision) || decision.right.length === 0) return
+        yield* eventStore.append(
+          webhookStream(webhookId),
+          expectedVersion(loaded.version),
+          decision.right.map((event) =>
+            webhookCodec.encode(event, randomUUID(), { actor: { kind: "system" } })
+          )
+        )
+        yield* Effect.logWarning(`webhook ${webhookId} disabled: ${reason}`)
+      })
+    ).pipe(
+      Effect.provideService(EventStore, eventStore),
+      Effect.catchAllCause((cause) => Effect.logError(`could not disable webhook ${webhookId}`, cause))
+    )
+
+  const env: ActorEnvironment = {
+    directory,
+    sender,
+    recorder,
+    globalLimit,
+    timeoutMs: settings.deliveryTimeoutMs,
+    defaultRetrySchedule,
+    defaultConcurrency: settings.endpointConcurrency,
+    idleTimeout: Duration.millis(settings.actorIdleMs),
+    mailboxCapacity: settings.mailboxCapacity,
+    circuit: {
+      failureThreshold: settings.circuitFailureThreshold,
+      baseCooldownMs: settings.circuitCooldownMs,
+      maxCooldownMs: settings.circuitMaxCooldownMs,
+      probeTimeoutMs: Math.max(60_000, settings.deliveryTimeoutMs * 2)
+    },
+    release: (job, after) =>
+      Effect.sync(() => {
+        if (after === null) held.delete(job.deliveryId)
+        else held.set(job.deliveryId, after)
+      }),
+    disable,
+    disableAfterFailingMs: settings.disableAfterFailingMs,
+    restore: (webhookId) => restore(webhookId),
+    draining: () => draining
+  }
+
+  const actorFor = (webhookId: string) =>
+    Effect.gen(function* () {
+      const existing = actors.get(webhookId)
+      if (existing !== undefined) return existing
+      const actor = yield* makeEndpointActor(webhookId, env)
+      actors.set(webhookId, actor)
+      yield* FiberMap.run(
+        actorFibers,
+        webhookId,
+        Effect.scoped(actor.run).pipe(
+          Effect.catchAllDefect((defect) => Effect.logError(`endpoint actor ${webhookId} crashed; it restarts with new work`, defect)),
+          Effect.ensuring(Effect.sync(() => {
+            if (actors.get(webhookId) === actor) actors.delete(webhookId)
+          }))
+        )
+      )
+      return actor
+    })
+
+  /** True when the job is in memory now (taken, or already there). */
+  const offer = (job: DeliveryJob) =>
+    Effect.gen(function* () {
+      if (held.has(job.deliveryId)) return true
+      let actor = yield* actorFor(job.webhookId)
+      if (!actor.offer(job)) {
+        if (actors.get(job.webhookId) === actor) return false
+        // It stopped between lookup and offer: a new one takes the job.
+        actor = yield* actorFor(job.webhookId)
+        if (!actor.offer(job)) return false
+      }
+      held.set(job.deliveryId, null)
+      return true
+    })
+
+  const submit = (jobs: ReadonlyArray<DeliveryJob>) => Effect.forEach(jobs, offer, { discard: true })
+
+  /** Keeps `directory` at the head of the log: replays every webhook event, then follows. */
+  const followWebhooks = Effect.gen(function* () {
+    let checkpoint = LogPosition.start
+    let shortWaits = 0
+    for (;;) {
+      const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, 1000, webhookEventTypes)
+      for (const event of events) {
+        if (!directory.apply(event)) yield* Effect.logWarning(`webhook event ${event.eventId} does not decode; skipped`)
+      }
+      if (LogPosition.compare(scannedTo, checkpoint) > 0) {
+        checkpoint = scannedTo
+        shortWaits = 0
+        continue
+      }
+      shortWaits = yield* notifications.awaitBeyond(checkpoint.transactionId, shortWaits, Duration.millis(settings.pollIntervalMs))
+    }
+  })
+
+  const bodies = (eventIds: ReadonlyArray<string>) =>
+    Effect.map(
+      sql.unsafe<{ data: { eventId: string; type: string; occurredAt: string; data: unknown } }>(
+        `SELECT data FROM events WHERE stream_id = ANY($1::text[]) AND event_type = 'EventPublished'`,
+        [eventIds.map((id) => eventStream(id))]
+      ),
+      (rows) => new Map(rows.map((r) => [r.data.eventId, envelope(r.data)]))
+    )
+
+  /**
+   * Loads what is due and not in memory: retries whose time has come, deliveries that did not fit a
+   * mailbox, were waiting on a paused webhook, asked for again, or were in flight when a process died.
+   */
+  const scan = Effect.gen(function* () {
+    const recorded = yield* recorder.lastCommitted
+    const projected = yield* runner.awaitPosition("deliveries", recorded, Duration.seconds(10))
+    if (!projected) return
+    for (const [deliveryId, after] of held) {
+      if (after !== null && LogPosition.compare(after, recorded) <= 0) held.delete(deliveryId)
+    }
+    const skip = [...directory.inactive()]
+    for (const [webhookId, actor] of actors) {
+      if (actor.backlog() >= settings.mailboxCapacity) skip.push(webhookId)
+    }
+    const rows = yield* sql.unsafe<DueRow>(
+      `SELECT delivery_id, webhook_id, event_id, attempts FROM deliveries
+        WHERE status IN ('pending', 'retrying')
+          AND next_attempt_at <= now() - (CASE WHEN status = 'pending' AND attempts = 0
+                                               THEN $1::int ELSE 0 END) * interval '1 second'
+          AND NOT (webhook_id = ANY($2::text[]))
+        ORDER BY next_attempt_at
+        LIMIT $3`,
+      [freshGraceSeconds, skip, scanLimit]
+    )
+    const candidates = rows.filter((r) => !held.has(r.delivery_id) && directory.get(r.webhook_id)?.status === "active")
+    if (candidates.length === 0) return
+    const envelopes = yield* bodies([...new Set(candidates.map((r) => r.event_id))])
+    for (const row of candidates) {
+      const body = envelopes.get(row.event_id)
+      if (body === undefined) continue
+      yield* offer({
+        deliveryId: row.delivery_id,
+        webhookId: row.webhook_id,
+        eventId: row.event_id,
+        body,
+        attempt: row.attempts + 1
+      })
+    }
+  })
+
+  yield* followWebhooks.pipe(
+    Effect.tapErrorCause((cause) => Effect.logError("following webhooks failed; restarting", cause)),
+    Effect.retry(Schedule.spaced("1 second")),
+    Effect.forkScoped
+  )
+  yield* scan.pipe(
+    Effect.tapErrorCause((cause) => Effect.logWarning("scanning for due deliveries failed", cause)),
+    Effect.ignore,
+    Effect.zipRight(Effect.sleep(Duration.millis(settings.scanIntervalMs))),
+    Effect.forever,
+    Effect.forkScoped
+  )
+
+  // Registered last, so it runs first on shutdown: before the actors are interrupted, let the attempts
+  // in flight finish (bounded) so their outcomes are recorded rather than repeated after the restart.
+  yield* Effect.addFinalizer(() =>
+    Effect.gen(function* () {
+      draining = true
+      const deadline = Date.now() + Math.min(settings.deliveryTimeoutMs + 1000, 20_000)
+      while (Date.now() < deadline && [...actors.values()].some((actor) => actor.inFlight() > 0)) {
+        yield* Effect.sleep(Duration.millis(20))
+      }
+    })
+  )
+
+  return DeliveryRuntime.of({
+    submit,
+    backlogs: Effect.sync(() => [...actors].map(([webhookId, actor]) => ({ webhookId, backlog: actor.backlog() }))),
+    directory
+  })
+})
+
+/** The JSON body every receiver gets: `{id, type, timestamp, data}`. */
+export const envelope = (event: { readonly eventId: string; readonly type: string; readonly occurredAt: string; readonly data: unknown }) =>
+  JSON.stringify({ id: event.eventId, type: event.type, timestamp: event.occurredAt, data: event.data })
+
+export const DeliveryRuntimeLive = Layer.scoped(DeliveryRuntime, make)

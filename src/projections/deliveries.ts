@@ -1,0 +1,303 @@
+import { SqlClient } from "@effect/sql/SqlClient"
+import { Effect } from "effect"
+import {
+  type AttemptFailed,
+  type AttemptSucceeded,
+  type DeliveriesScheduled,
+  type DeliveryExhausted,
+  deliveryEventTypes,
+  type DeliveryStatus,
+  endpointEventTypes,
+  type RedeliveryRequested
+} from "../domain/delivery.js"
+import type { RecordedEvent } from "../eventstore/types.js"
+import type { Projection } from "./projection.js"
+
+/**
+ * The delivery log (one row per delivery, its latest state) and endpoint health (one row per webhook).
+ * Each delivery's attempts are read from its own stream, the source of truth, not copied here.
+ * It is also the durable queue the runtime reads due deliveries from (indexed by next attempt time).
+ */
+
+interface DeliveryRow {
+  delivery_id: string
+  webhook_id: string
+  account_id: string
+  event_id: string
+  event_type: string
+  status: DeliveryStatus
+  attempts: number
+  created_at: string
+  last_attempt_at: string | null
+  next_attempt_at: string | null
+  last_response_status: number | null
+  last_error: string | null
+  seq: string
+}
+
+type DeliveryPatch = Pick<
+  DeliveryRow,
+  "delivery_id" | "status" | "attempts" | "last_attempt_at" | "next_attempt_at" | "last_response_status" | "last_error"
+>
+
+interface HealthPatch {
+  webhook_id: string
+  successes: number
+  failures: number
+  /** Failures since the last success in this batch; `reset` says a success happened. */
+  trailing_failures: number
+  reset: boolean
+  last_success_at: string | null
+  last_failure_at: string | null
+  first_failure_at: string | null
+  circuit_state: string | null
+  circuit_until: string | null
+}
+
+type Payload<T> = Omit<T, "_tag">
+
+// Payloads written by this code base's own schemas; they are read as such without a decode pass,
+// which would cost more than the rest of the projection on the delivery hot path.
+const data = <T>(event: RecordedEvent): Payload<T> => event.data as Payload<T>
+
+const fold = (events: ReadonlyArray<RecordedEvent>) => {
+  const inserts = new Map<string, DeliveryRow>()
+  const patches = new Map<string, DeliveryPatch>()
+  const health = new Map<string, HealthPatch>()
+
+  const healthOf = (webhookId: string): HealthPatch => {
+    let h = health.get(webhookId)
+    if (h === undefined) {
+      h = {
+        webhook_id: webhookId,
+        successes: 0,
+        failures: 0,
+        trailing_failures: 0,
+        reset: false,
+        last_success_at: null,
+        last_failure_at: null,
+        first_failure_at: null,
+        circuit_state: null,
+        circuit_until: null
+      }
+      health.set(webhookId, h)
+    }
+    return h
+  }
+
+  const patch = (deliveryId: string, change: Omit<DeliveryPatch, "delivery_id">) => {
+    const row = inserts.get(deliveryId)
+    if (row !== undefined) {
+      Object.assign(row, {
+        ...change,
+        attempts: Math.max(row.attempts, change.attempts),
+        last_attempt_at: change.last_attempt_at ?? row.last_attempt_at,
+        last_response_status: change.last_response_status ?? row.last_response_status
+      })
+      return
+    }
+    const previous = patches.get(deliveryId)
+    patches.set(deliveryId, {
+      delivery_id: deliveryId,
+      ...change,
+      attempts: Math.max(previous?.attempts ?? 0, change.attempts),
+      last_attempt_at: change.last_attempt_at ?? previous?.last_attempt_at ?? null,
+      last_response_status: change.last_response_status ?? previous?.last_response_status ?? null
+    })
+  }
+
+  for (const event of events) {
+    switch (event.type) {
+      case "DeliveriesScheduled": {
+        const d = data<DeliveriesScheduled>(event)
+        for (const delivery of d.deliveries) {
+          inserts.set(delivery.deliveryId, {
+            delivery_id: delivery.deliveryId,
+            webhook_id: delivery.webhookId,
+            account_id: d.accountId,
+            event_id: d.eventId,
+            event_type: d.eventType,
+            status: "pending",
+            attempts: 0,
+            created_at: d.scheduledAt,
+            last_attempt_at: null,
+            next_attempt_at: d.scheduledAt,
+            last_response_status: null,
+            last_error: null,
+            seq: event.position.globalPosition.toString()
+          })
+        }
+        break
+      }
+      case "AttemptSucceeded": {
+        const d = data<AttemptSucceeded>(event)
+        patch(d.deliveryId, {
+          status: "delivered",
+          attempts: d.attempt,
+          last_attempt_at: d.at,
+          next_attempt_at: null,
+          last_response_status: d.response?.status ?? null,
+          last_error: null
+        })
+        const h = healthOf(d.webhookId)
+        h.successes++
+        h.reset = true
+        h.trailing_failures = 0
+        h.first_failure_at = null
+        h.last_success_at = d.at
+        break
+      }
+      case "AttemptFailed": {
+        const d = data<AttemptFailed>(event)
+        patch(d.deliveryId, {
+          status: d.nextAttemptAt === null ? "exhausted" : "retrying",
+          attempts: d.attempt,
+          last_attempt_at: d.at,
+          next_attempt_at: d.nextAttemptAt,
+          last_response_status: d.response?.status ?? null,
+          last_error: `${d.errorClass}: ${d.error}`.slice(0, 500)
+        })
+        const h = healthOf(d.webhookId)
+        h.failures++
+        h.trailing_failures++
+        h.first_failure_at ??= d.at
+        h.last_failure_at = d.at
+        break
+      }
+      case "DeliveryExhausted": {
+        const d = data<DeliveryExhausted>(event)
+        patch(d.deliveryId, {
+          status: "exhausted",
+          attempts: d.attempts,
+          last_attempt_at: null,
+          next_attempt_at: null,
+          last_response_status: null,
+          last_error: inserts.get(d.deliveryId)?.last_error ?? patches.get(d.deliveryId)?.last_error ?? null
+        })
+        break
+      }
+      case "RedeliveryRequested": {
+        const d = data<RedeliveryRequested>(event)
+        patch(d.deliveryId, {
+          status: "pending",
+          attempts: 0,
+          last_attempt_at: null,
+          next_attempt_at: d.at,
+          last_response_status: null,
+          last_error: null
+        })
+        break
+      }
+      case "CircuitOpened":
+      case "CircuitHalfOpened":
+      case "CircuitClosed": {
+        const d = event.data as { webhookId: string; until?: string }
+        const h = healthOf(d.webhookId)
+        h.circuit_state = event.type === "CircuitOpened" ? "open" : event.type === "CircuitHalfOpened" ? "half_open" : "closed"
+        h.circuit_until = d.until ?? null
+        break
+      }
+    }
+  }
+  return { inserts: [...inserts.values()], patches: [...patches.values()], health: [...health.values()] }
+}
+
+export const deliveriesProjection: Projection = {
+  name: "deliveries",
+  version: 1,
+  eventTypes: ["DeliveriesScheduled", ...deliveryEventTypes, ...endpointEventTypes],
+  tables: ["deliveries", "endpoint_health"],
+  createTables: (t) => [
+    `CREATE TABLE ${t("deliveries")} (
+       delivery_id text PRIMARY KEY,
+       webhook_id text NOT NULL,
+       account_id text NOT NULL,
+       event_id text NOT NULL,
+       event_type text NOT NULL,
+       status text NOT NULL,
+       attempts integer NOT NULL,
+       created_at timestamptz NOT NULL,
+       last_attempt_at timestamptz,
+       next_attempt_at timestamptz,
+       last_response_status integer,
+       last_error text,
+       seq bigint NOT NULL)`,
+    `CREATE INDEX ${t("deliveries")}_by_webhook ON ${t("deliveries")} (webhook_id, seq DESC, delivery_id DESC)`,
+    `CREATE INDEX ${t("deliveries")}_by_event ON ${t("deliveries")} (event_id)`,
+    `CREATE INDEX ${t("deliveries")}_due ON ${t("deliveries")} (next_attempt_at) WHERE status IN ('pending', 'retrying')`,
+    `CREATE TABLE ${t("endpoint_health")} (
+       webhook_id text PRIMARY KEY,
+       successes bigint NOT NULL DEFAULT 0,
+       failures bigint NOT NULL DEFAULT 0,
+       consecutive_failures integer NOT NULL DEFAULT 0,
+       last_success_at timestamptz,
+       last_failure_at timestamptz,
+       first_failure_at timestamptz,
+       circuit_state text NOT NULL DEFAULT 'closed',
+       circuit_until timestamptz)`
+  ],
+  apply: (events, t) =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient
+      const { inserts, patches, health } = fold(events)
+      if (inserts.length > 0) {
+        yield* sql.unsafe(
+          `INSERT INTO ${t("deliveries")}
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(delivery_id text, webhook_id text, account_id text,
+             event_id text, event_type text, status text, attempts integer, created_at timestamptz,
+             last_attempt_at timestamptz, next_attempt_at timestamptz, last_response_status integer,
+             last_error text, seq bigint)
+           ON CONFLICT (delivery_id) DO NOTHING`,
+          [JSON.stringify(inserts)]
+        )
+      }
+      if (patches.length > 0) {
+        yield* sql.unsafe(
+          `UPDATE ${t("deliveries")} AS d SET
+             status = u.status,
+             attempts = CASE WHEN u.status = 'pending' THEN u.attempts ELSE greatest(d.attempts, u.attempts) END,
+             last_attempt_at = coalesce(u.last_attempt_at, d.last_attempt_at),
+             next_attempt_at = u.next_attempt_at,
+             last_response_status = coalesce(u.last_response_status, d.last_response_status),
+             last_error = u.last_error
+           FROM jsonb_to_recordset($1::jsonb) AS u(delivery_id text, status text, attempts integer,
+             last_attempt_at timestamptz, next_attempt_at timestamptz, last_response_status integer, last_error text)
+           WHERE d.delivery_id = u.delivery_id`,
+          [JSON.stringify(patches)]
+        )
+      }
+      if (health.length > 0) {
+        yield* sql.unsafe(
+          `INSERT INTO ${t("endpoint_health")} AS e (webhook_id, successes, failures, consecutive_failures,
+             last_success_at, last_failure_at, first_failure_at, circuit_state, circuit_until)
+           SELECT h.webhook_id, h.successes, h.failures, h.trailing_failures, h.last_success_at, h.last_failure_at,
+                  h.first_failure_at, coalesce(h.circuit_state, 'closed'), h.circuit_until
+             FROM jsonb_to_recordset($1::jsonb) AS h(webhook_id text, successes bigint, failures bigint,
+               trailing_failures integer, reset boolean, last_success_at timestamptz, last_failure_at timestamptz,
+               first_failure_at timestamptz, circuit_state text, circuit_until timestamptz)
+           ON CONFLICT (webhook_id) DO UPDATE SET
+             successes = e.successes + excluded.successes,
+             failures = e.failures + excluded.failures,
+             consecutive_failures = CASE WHEN excluded.last_success_at IS NOT NULL THEN excluded.consecutive_failures
+                                         ELSE e.consecutive_failures + excluded.consecutive_failures END,
+             last_success_at = coalesce(excluded.last_success_at, e.last_success_at),
+             last_failure_at = coalesce(excluded.last_failure_at, e.last_failure_at),
+             first_failure_at = CASE WHEN excluded.last_success_at IS NOT NULL THEN excluded.first_failure_at
+                                     ELSE coalesce(e.first_failure_at, excluded.first_failure_at) END,
+             circuit_state = e.circuit_state,
+             circuit_until = e.circuit_until`,
+          [JSON.stringify(health)]
+        )
+        // Circuit transitions replace the state; counts above only add.
+        const circuits = health.filter((h) => h.circuit_state !== null)
+        if (circuits.length > 0) {
+          yield* sql.unsafe(
+            `UPDATE ${t("endpoint_health")} AS e SET circuit_state = c.circuit_state, circuit_until = c.circuit_until
+               FROM jsonb_to_recordset($1::jsonb) AS c(webhook_id text, circuit_state text, circuit_until timestamptz)
+              WHERE e.webhook_id = c.webhook_id`,
+            [JSON.stringify(circuits)]
+          )
+        }
+      }
+    })
+}
