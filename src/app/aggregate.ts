@@ -18,13 +18,17 @@ export interface Loaded<S> {
 export const loadAggregate = <A extends { readonly _tag: string }, S>(
   streamId: string,
   codec: EventCodec<A>,
-  fold: (events: Iterable<A>) => S
+  fold: (events: Iterable<A>) => S,
+  options: { readonly skipOtherTypes?: boolean } = {}
 ) =>
   Effect.gen(function* () {
     const store = yield* EventStore
     const recorded = yield* store.readStream(streamId)
     const decoded: Array<A> = []
     for (const event of recorded) {
+      // A stream shared with another writer (the dispatcher adds DeliveriesScheduled to an event's
+      // stream): the aggregate folds only its own events.
+      if (options.skipOtherTypes === true && !codec.types.has(event.type)) continue
       const result = codec.decode(event)
       if (Either.isLeft(result)) return yield* Effect.die(result.left)
       decoded.push(result.right)

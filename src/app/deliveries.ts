@@ -59,7 +59,11 @@ export interface DeliveryPage {
   readonly next: { readonly seq: string; readonly id: string } | null
 }
 
-type Failure = SqlError | EventStoreUnavailable | AppendError
+type Failure = SqlError | EventStoreUnavailable
+
+/** Appends here use expected version "any" or a fresh stream and fresh ids: a conflict is a bug. */
+const conflictIsADefect = <A, R>(effect: Effect.Effect<A, AppendError, R>) =>
+  Effect.catchTags(effect, { WrongExpectedVersion: Effect.die, DuplicateEventId: Effect.die })
 
 export interface DeliveriesShape {
   readonly list: (
@@ -153,7 +157,7 @@ export const make = Effect.gen(function* () {
       params.push(page.limit + 1)
       const rows = yield* sql.unsafe<Row>(
         `SELECT ${columns} FROM deliveries WHERE ${conditions.join(" AND ")}
-          ORDER BY seq DESC, delivery_id DESC LIMIT $${params.length}`,
+          ORDER BY deliveries.seq DESC, deliveries.delivery_id DESC LIMIT $${params.length}`,
         params
       )
       const data = rows.slice(0, page.limit)
@@ -209,7 +213,7 @@ export const make = Effect.gen(function* () {
       const at = new Date().toISOString()
       let last: LogPosition | undefined
       for (let i = 0; i < rows.length; i += 500) {
-        const results = yield* store.appendBatch(
+        const results = yield* conflictIsADefect(store.appendBatch(
           rows.slice(i, i + 500).map((row) => ({
             streamId: deliveryStream(row.delivery_id),
             expectedVersion: "any" as const,
@@ -222,7 +226,7 @@ export const make = Effect.gen(function* () {
               }
             ]
           }))
-        )
+        ))
         for (const result of results) {
           for (const event of result.events) {
             if (last === undefined || LogPosition.compare(event.position, last) > 0) last = event.position
@@ -247,7 +251,7 @@ export const make = Effect.gen(function* () {
         `SELECT ${columns} FROM deliveries
           WHERE account_id = $1 AND webhook_id = $2 AND status = 'exhausted'
             AND created_at >= $3::timestamptz AND ($4::timestamptz IS NULL OR created_at < $4::timestamptz)
-          ORDER BY seq`,
+          ORDER BY deliveries.seq`,
         [accountId, webhookId, window.since, window.until ?? null]
       )
       if (!window.dryRun) yield* request(caller, rows)
@@ -267,10 +271,12 @@ export const make = Effect.gen(function* () {
         PublishedEvent.initialState
       )
       if (Either.isLeft(decision)) return yield* Effect.die(decision.left)
-      yield* store.append(
-        eventStream(eventId),
-        "no_stream",
-        decision.right.map((event) => publishedEventCodec.encode(event, randomUUID(), eventMetadata(caller)))
+      yield* conflictIsADefect(
+        store.append(
+          eventStream(eventId),
+          "no_stream",
+          decision.right.map((event) => publishedEventCodec.encode(event, randomUUID(), eventMetadata(caller)))
+        )
       )
       return Option.some({ eventId, deliveryId: deliveryIdFor(eventId, webhookId) })
     })

@@ -1,5 +1,6 @@
 import { Layer } from "effect"
 import { AccountCommandsLive } from "./accounts.js"
+import { DeliveriesLive } from "./deliveries.js"
 import { GroupCommitLive } from "./group-commit.js"
 import { OperatorTokenLive } from "./operator-token.js"
 import { PublishedEventsLive } from "./published-events.js"
@@ -13,5 +14,6 @@ export const AppLive = Layer.mergeAll(
   WebhookCommandsLive,
   WebhookHistory.layer,
   PublishedEventsLive,
-  OperatorTokenLive
+  OperatorTokenLive,
+  DeliveriesLive
 ).pipe(Layer.provide(ReadYourWrites.layer), Layer.provide(GroupCommitLive))

@@ -68,7 +68,7 @@ export const make = Effect.gen(function* () {
   const settings = yield* Settings
 
   const load = (eventId: string) =>
-    loadAggregate(Streams.eventStream(eventId), publishedEventCodec, foldPublished).pipe(
+    loadAggregate(Streams.eventStream(eventId), publishedEventCodec, foldPublished, { skipOtherTypes: true }).pipe(
       Effect.provideService(EventStore, store)
     )
 

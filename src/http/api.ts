@@ -2,6 +2,7 @@ import { HttpApi, OpenApi } from "@effect/platform"
 import { BadRequestError, PayloadTooLargeError, ServiceUnavailableError } from "./errors.js"
 import { AccountGroup } from "./groups/account.js"
 import { AdminGroup } from "./groups/admin.js"
+import { DeliveriesGroup } from "./groups/deliveries.js"
 import { EventsGroup } from "./groups/events.js"
 import { HealthGroup } from "./groups/health.js"
 import { WebhooksGroup } from "./groups/webhooks.js"
@@ -14,6 +15,7 @@ export class HooklineApi extends HttpApi.make("hookline")
   .add(AccountGroup)
   .add(EventsGroup)
   .add(WebhooksGroup)
+  .add(DeliveriesGroup)
   // Any route can meet these: a malformed or oversized body, a database outage.
   .addError(BadRequestError)
   .addError(PayloadTooLargeError)

@@ -2,19 +2,24 @@ import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer, type HttpAp
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
+import { SqlClient } from "@effect/sql/SqlClient"
 import { Settings } from "../config.js"
+import { DeliveryRuntime } from "../delivery/runtime.js"
+import { ProjectionRunner } from "../projections/runner.js"
 import { HooklineApi } from "./api.js"
 import { AccountAuthLive, OperatorAuthLive } from "./auth.js"
 import { withCorrelationId } from "./correlation.js"
+import { type LabelledRoute, withObservability } from "./observability.js"
 import { AccountLive } from "./handlers/account.js"
 import { AdminLive } from "./handlers/admin.js"
+import { DeliveriesLive } from "./handlers/deliveries.js"
 import { EventsLive } from "./handlers/events.js"
 import { HealthLive } from "./handlers/health.js"
 import { WebhooksLive } from "./handlers/webhooks.js"
 import { type Route, routePattern, uniformErrors } from "./uniform-errors.js"
 
 export const ApiLive = HttpApiBuilder.api(HooklineApi).pipe(
-  Layer.provide([HealthLive, AdminLive, AccountLive, EventsLive, WebhooksLive]),
+  Layer.provide([HealthLive, AdminLive, AccountLive, EventsLive, WebhooksLive, DeliveriesLive]),
   Layer.provide([AccountAuthLive, OperatorAuthLive])
 )
 
@@ -22,26 +27,40 @@ const openApiPath = "/openapi.json"
 const docsPath = "/docs"
 
 /** Every method and path the server answers, to tell a wrong method (405) from an unknown route (404). */
-export const routes: ReadonlyArray<Route> = [
+export const routes: ReadonlyArray<Route & LabelledRoute> = [
   ...Object.values(HooklineApi.groups).flatMap((group) =>
-    Object.values(group.endpoints).map((endpoint) => ({ method: endpoint.method, pattern: routePattern(endpoint.path) }))
+    Object.values(group.endpoints).map((endpoint) => ({
+      method: endpoint.method,
+      path: endpoint.path,
+      pattern: routePattern(endpoint.path)
+    }))
   ),
-  { method: "GET", pattern: routePattern(openApiPath) },
-  { method: "GET", pattern: new RegExp(`^${docsPath}(/.*)?$`) }
+  { method: "GET", path: openApiPath, pattern: routePattern(openApiPath) },
+  { method: "GET", path: "/metrics", pattern: routePattern("/metrics") },
+  { method: "GET", path: docsPath, pattern: new RegExp(`^${docsPath}(/.*)?$`) }
 ]
 
 /** The HTTP server on HOST:PORT, serving the API, its OpenAPI document and Swagger UI. */
 export const HttpServerLive = Layer.unwrapEffect(
-  Effect.map(Settings, (settings) => {
+  Effect.gen(function* () {
+    const settings = yield* Settings
+    const services = yield* Effect.context<DeliveryRuntime | ProjectionRunner | SqlClient>()
     const errors = uniformErrors({ maxRequestBytes: settings.maxRequestBytes, routes })
-    const middleware = (app: HttpApp.Default) => withCorrelationId(errors(app))
+    const observe = withObservability(routes, services)
+    const middleware = (app: HttpApp.Default) => observe(withCorrelationId(errors(app)))
     return HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
       Layer.provide(HttpApiSwagger.layer({ path: docsPath })),
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: openApiPath })),
       Layer.provide(HttpApiBuilder.middleware(middleware)),
       Layer.provide(ApiLive),
       HttpServer.withLogAddress,
-      Layer.provideMerge(NodeHttpServer.layer(createServer, { host: settings.host, port: settings.port }))
+      Layer.provideMerge(
+        NodeHttpServer.layer(
+          // Slow clients cannot hold the server: headers within 10 s, the whole request within 30 s.
+          () => createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 }),
+          { host: settings.host, port: settings.port }
+        )
+      )
     )
   })
 )

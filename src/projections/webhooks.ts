@@ -166,7 +166,11 @@ export const rowPosition = (row: WebhookRow): LogPosition => ({
   globalPosition: BigInt(row.created_position)
 })
 
-/** Up to `limit` webhooks of the account created after `after`, oldest first, and whether more follow. */
+/**
+ * Up to `limit` webhooks of the account created after `after`, oldest first, and whether more follow.
+ * ORDER BY names the table's columns: the text aliases in the select list would otherwise win and sort
+ * the numbers as text.
+ */
 export const listWebhooks = (accountId: string, after: LogPosition | undefined, limit: number) =>
   Effect.flatMap(SqlClient, (sql) =>
     sql
@@ -174,7 +178,7 @@ export const listWebhooks = (accountId: string, after: LogPosition | undefined, 
         `SELECT ${columns} FROM webhooks
           WHERE account_id = $1 AND status <> 'deleted'
             AND (created_transaction, created_position) > ($2::bigint, $3::bigint)
-          ORDER BY created_transaction, created_position
+          ORDER BY webhooks.created_transaction, webhooks.created_position
           LIMIT $4`,
         [
           accountId,

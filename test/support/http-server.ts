@@ -2,6 +2,7 @@ import { HttpServer } from "@effect/platform"
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted } from "effect"
 import { AppLive } from "../../src/app/layer.js"
 import { type HooklineSettings, Settings } from "../../src/config.js"
+import { DeliveryLive } from "../../src/delivery/layer.js"
 import { EventStoreLive } from "../../src/eventstore/event-store.js"
 import { LogNotificationsLive } from "../../src/eventstore/notifications.js"
 import { HttpServerLive } from "../../src/http/server.js"
@@ -29,7 +30,7 @@ export const TestServer = (overrides: Partial<HooklineSettings> = {}) => {
     Layer.provideMerge(TestDatabase())
   )
   return HttpServerLive.pipe(
-    Layer.provideMerge(AppLive.pipe(Layer.provideMerge(core))),
+    Layer.provideMerge(AppLive.pipe(Layer.provideMerge(DeliveryLive), Layer.provideMerge(core))),
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
   )
 }

@@ -1,5 +1,6 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Either, Option } from "effect"
+import { Deliveries } from "../../app/deliveries.js"
 import { PublishedEvents } from "../../app/published-events.js"
 import { HooklineApi } from "../api.js"
 import { CurrentAccount } from "../auth.js"
@@ -14,6 +15,7 @@ const itemId = (item: unknown): string | null =>
 export const EventsLive = HttpApiBuilder.group(HooklineApi, "events", (handlers) =>
   Effect.gen(function* () {
     const events = yield* PublishedEvents
+    const deliveriesOf = yield* Deliveries
     return handlers
       .handle("publish", ({ payload, request }) =>
         Effect.gen(function* () {
@@ -59,14 +61,14 @@ export const EventsLive = HttpApiBuilder.group(HooklineApi, "events", (handlers)
             return yield* new NotFound({ code: "event_not_found", message: `event ${path.id} not found` })
           }
           const event = found.value
-          // Deliveries are the delivery runtime's read model; empty until it serves them.
+          const deliveries = yield* orApiError(deliveriesOf.forEvent(accountId, event.eventId))
           return {
             id: event.eventId,
             type: event.type,
             data: event.data,
             occurredAt: event.occurredAt,
             publishedAt: event.publishedAt,
-            deliveries: []
+            deliveries: deliveries.map((d) => ({ ...d, status: d.status as "pending" | "retrying" | "delivered" | "exhausted" }))
           }
         })
       )

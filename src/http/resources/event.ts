@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 import { PublishedEvent } from "../../domain/index.js"
 import { ErrorBody } from "../errors.js"
+import { DeliveryResource } from "./delivery.js"
 
 export const PublishedEventResource = Schema.Struct({
   id: Schema.String,
@@ -24,7 +25,7 @@ export const EventResource = Schema.Struct({
   data: Schema.Unknown,
   occurredAt: Schema.String,
   publishedAt: Schema.String,
-  deliveries: Schema.Array(Schema.Unknown).annotations({ description: "the event's deliveries to webhooks" })
+  deliveries: Schema.Array(DeliveryResource).annotations({ description: "the event's deliveries to webhooks" })
 }).annotations({ identifier: "Event" })
 
 export const maxBatchSize = 500

@@ -1,0 +1,105 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { SqlClient } from "@effect/sql/SqlClient"
+import { Effect, Either, Option } from "effect"
+import { Deliveries, type DeliverySummary } from "../../app/deliveries.js"
+import { findWebhook } from "../../projections/webhooks.js"
+import { HooklineApi } from "../api.js"
+import { CurrentAccount } from "../auth.js"
+import { callerOf } from "../correlation.js"
+import { orApiError } from "../error-mapping.js"
+import { BadRequest, NotFound } from "../errors.js"
+import { defaultLimit } from "../pagination.js"
+
+type Status = "pending" | "retrying" | "delivered" | "exhausted"
+const resource = (d: DeliverySummary) => ({ ...d, status: d.status as Status })
+
+const webhookNotFound = (id: string) => new NotFound({ code: "webhook_not_found", message: `webhook ${id} not found` })
+const deliveryNotFound = (id: string) => new NotFound({ code: "delivery_not_found", message: `delivery ${id} not found` })
+
+const cursor = {
+  format: (next: { readonly seq: string; readonly id: string }) =>
+    Buffer.from(`d:${next.seq}:${next.id}`, "utf8").toString("base64url"),
+  parse: (text: string | undefined) => {
+    if (text === undefined) return Either.right(undefined)
+    const match = /^d:(\d{1,20}):(.{1,200})$/.exec(Buffer.from(text, "base64url").toString("utf8"))
+    return match === null
+      ? Either.left(
+          new BadRequest({
+            code: "invalid_cursor",
+            message: "cursor is not one this API returned",
+            details: { issues: [{ path: "cursor", message: "invalid cursor" }] }
+          })
+        )
+      : Either.right({ seq: match[1]!, id: match[2]! })
+  }
+}
+
+export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (handlers) =>
+  Effect.gen(function* () {
+    const deliveries = yield* Deliveries
+    const sql = yield* SqlClient
+    /** The webhook must be the caller's: another account's id is as absent as a missing one. */
+    const ownWebhook = (accountId: string, webhookId: string) =>
+      Effect.flatMap(orApiError(Effect.provideService(findWebhook(accountId, webhookId), SqlClient, sql)), (row) =>
+        Option.isSome(row) ? Effect.void : Effect.fail(webhookNotFound(webhookId))
+      )
+
+    return handlers
+      .handle("list", ({ path, urlParams }) =>
+        Effect.gen(function* () {
+          const { accountId } = yield* CurrentAccount
+          yield* ownWebhook(accountId, path.id)
+          const after = yield* cursor.parse(urlParams.cursor)
+          const page = yield* orApiError(
+            deliveries.list(
+              accountId,
+              path.id,
+              { status: urlParams.status, type: urlParams.type, since: urlParams.since, until: urlParams.until },
+              { limit: urlParams.limit ?? defaultLimit, after }
+            )
+          )
+          return { data: page.data.map(resource), nextCursor: page.next === null ? null : cursor.format(page.next) }
+        })
+      )
+      .handle("recover", ({ path, payload, request }) =>
+        Effect.gen(function* () {
+          const { accountId, keyId } = yield* CurrentAccount
+          yield* ownWebhook(accountId, path.id)
+          const dryRun = payload.dryRun ?? false
+          const { count } = yield* orApiError(
+            deliveries.recover(callerOf(request, { kind: "account", accountId, keyId }), accountId, path.id, {
+              since: payload.since,
+              until: payload.until,
+              dryRun
+            })
+          )
+          return { count, dryRun }
+        })
+      )
+      .handle("test", ({ path, request }) =>
+        Effect.gen(function* () {
+          const { accountId, keyId } = yield* CurrentAccount
+          const sent = yield* orApiError(
+            deliveries.sendTest(callerOf(request, { kind: "account", accountId, keyId }), accountId, path.id)
+          )
+          return Option.isSome(sent) ? sent.value : yield* webhookNotFound(path.id)
+        })
+      )
+      .handle("get", ({ path }) =>
+        Effect.gen(function* () {
+          const { accountId } = yield* CurrentAccount
+          const found = yield* orApiError(deliveries.get(accountId, path.id))
+          return Option.isSome(found) ? { ...found.value, status: found.value.status as Status } : yield* deliveryNotFound(path.id)
+        })
+      )
+      .handle("redeliver", ({ path, request }) =>
+        Effect.gen(function* () {
+          const { accountId, keyId } = yield* CurrentAccount
+          const found = yield* orApiError(
+            deliveries.redeliver(callerOf(request, { kind: "account", accountId, keyId }), accountId, path.id)
+          )
+          return Option.isSome(found) ? resource(found.value) : yield* deliveryNotFound(path.id)
+        })
+      )
+  })
+)

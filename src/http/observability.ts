@@ -1,0 +1,96 @@
+import { HttpServerRequest, HttpServerResponse, type HttpApp } from "@effect/platform"
+import { SqlClient } from "@effect/sql/SqlClient"
+import { type Context, Effect, Metric, Option } from "effect"
+import { DeliveryRuntime } from "../delivery/runtime.js"
+import { type GaugeSample, httpRequests, registrySnapshot, renderPrometheus } from "../metrics.js"
+import { ProjectionRunner } from "../projections/runner.js"
+
+export interface LabelledRoute {
+  readonly method: string
+  readonly path: string
+  readonly pattern: RegExp
+}
+
+/** Endpoints with the most deliveries held in memory, shown per endpoint (the rest would be noise). */
+const topEndpoints = 20
+
+/** The gauges that describe the present: backlogs, circuits, projection lag. */
+const currentGauges = Effect.gen(function* () {
+  const runtime = yield* DeliveryRuntime
+  const runner = yield* ProjectionRunner
+  const sql = yield* SqlClient
+  const gauges: Array<GaugeSample> = []
+  const backlogs = [...(yield* runtime.backlogs)].sort((a, b) => b.backlog - a.backlog)
+  gauges.push({
+    name: "hookline_endpoint_actors",
+    help: "Endpoint actors running (webhooks with work in memory)",
+    labels: {},
+    value: backlogs.length
+  })
+  for (const { webhookId, backlog } of backlogs.slice(0, topEndpoints)) {
+    gauges.push({
+      name: "hookline_endpoint_backlog",
+      help: "Deliveries held in memory per endpoint (top endpoints by backlog)",
+      labels: { webhook_id: webhookId },
+      value: backlog
+    })
+  }
+  const due = yield* sql<{ n: string }>`SELECT count(*)::text AS n FROM deliveries WHERE status IN ('pending', 'retrying')`
+  gauges.push({
+    name: "hookline_deliveries_waiting",
+    help: "Deliveries pending or waiting for a retry",
+    labels: {},
+    value: Number(due[0]?.n ?? 0)
+  })
+  const circuits = yield* sql<{ webhook_id: string; circuit_state: string }>`
+    SELECT webhook_id, circuit_state FROM endpoint_health WHERE circuit_state <> 'closed' LIMIT 100`
+  for (const circuit of circuits) {
+    gauges.push({
+      name: "hookline_endpoint_circuit_open",
+      help: "Endpoints whose circuit is not closed (1 open, 0.5 half-open)",
+      labels: { webhook_id: circuit.webhook_id },
+      value: circuit.circuit_state === "open" ? 1 : 0.5
+    })
+  }
+  for (const status of yield* runner.status) {
+    const active = Option.getOrUndefined(status.active)
+    if (active === undefined) continue
+    gauges.push({
+      name: "hookline_projection_lag_events",
+      help: "Events in the log not yet applied by the projection (capped at 100000)",
+      labels: { projection: status.name },
+      value: active.lag
+    })
+  }
+  return gauges
+})
+
+export const metricsText = Effect.gen(function* () {
+  const gauges = yield* currentGauges.pipe(
+    Effect.catchAllCause((cause) => Effect.as(Effect.logWarning("metrics gauges unavailable", cause), []))
+  )
+  return renderPrometheus(yield* registrySnapshot, gauges)
+})
+
+/**
+ * Serves `GET /metrics` (Prometheus text format) and counts every API request by route and status.
+ * The route label is the endpoint's path template, never the raw URL, so ids do not explode the series.
+ */
+export const withObservability =
+  (routes: ReadonlyArray<LabelledRoute>, services: Context.Context<DeliveryRuntime | ProjectionRunner | SqlClient>) =>
+  <E, R>(app: HttpApp.Default<E, R>) =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const path = request.url.split("?")[0] ?? ""
+      if (path === "/metrics" && request.method === "GET") {
+        return HttpServerResponse.text(yield* Effect.provide(metricsText, services), {
+          contentType: "text/plain; version=0.0.4; charset=utf-8"
+        })
+      }
+      const response = yield* app
+      const route = routes.find((r) => r.method === request.method && r.pattern.test(path))?.path ?? "unmatched"
+      yield* Metric.increment(
+        Metric.tagged(Metric.tagged(Metric.tagged(httpRequests, "route", route), "method", request.method), "status", String(response.status))
+      )
+      return response
+    })
