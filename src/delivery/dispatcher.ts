@@ -109,7 +109,14 @@ export const make = Effect.gen(function* () {
       const body = envelope(event)
       for (const delivery of deliveries) {
         if (index.get(delivery.webhookId)?.status !== "active") continue
-        jobs.push({ deliveryId: delivery.deliveryId, webhookId: delivery.webhookId, eventId: event.eventId, body, attempt: 1 })
+        jobs.push({
+          deliveryId: delivery.deliveryId,
+          webhookId: delivery.webhookId,
+          eventId: event.eventId,
+          body,
+          attempt: 1,
+          correlationId: recorded.metadata.correlationId
+        })
       }
     }
     return { appends, jobs }

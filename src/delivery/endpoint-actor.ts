@@ -21,6 +21,8 @@ export interface DeliveryJob {
   /** The envelope, serialised once per event and shared by all its deliveries. */
   readonly body: string
   readonly attempt: number
+  /** The publishing request's correlation id, carried onto every attempt's event. */
+  readonly correlationId?: string | undefined
 }
 
 export interface FailureEvidence {
@@ -165,7 +167,10 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
           : null
     }
     const events: Array<NewEvent> = []
-    const metadata = { actor: { kind: "system" as const } }
+    const metadata = {
+      actor: { kind: "system" as const },
+      ...(job.correlationId === undefined ? {} : { correlationId: job.correlationId })
+    }
     if (verdict._tag === "Success") {
       events.push({ eventId: randomUUID(), type: "AttemptSucceeded", data: base, metadata })
       return { events, success: true, disable: false, errorClass: "" }

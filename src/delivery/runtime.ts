@@ -212,11 +212,14 @@ export const make = Effect.gen(function* () {
 
   const bodies = (eventIds: ReadonlyArray<string>) =>
     Effect.map(
-      sql.unsafe<{ data: { eventId: string; type: string; occurredAt: string; data: unknown } }>(
-        `SELECT data FROM events WHERE stream_id = ANY($1::text[]) AND event_type = 'EventPublished'`,
+      sql.unsafe<{
+        data: { eventId: string; type: string; occurredAt: string; data: unknown }
+        metadata: { correlationId?: string }
+      }>(
+        `SELECT data, metadata FROM events WHERE stream_id = ANY($1::text[]) AND event_type = 'EventPublished'`,
         [eventIds.map((id) => eventStream(id))]
       ),
-      (rows) => new Map(rows.map((r) => [r.data.eventId, envelope(r.data)]))
+      (rows) => new Map(rows.map((r) => [r.data.eventId, { body: envelope(r.data), correlationId: r.metadata.correlationId }]))
     )
 
   /**
@@ -248,14 +251,15 @@ export const make = Effect.gen(function* () {
     if (candidates.length === 0) return
     const envelopes = yield* bodies([...new Set(candidates.map((r) => r.event_id))])
     for (const row of candidates) {
-      const body = envelopes.get(row.event_id)
-      if (body === undefined) continue
+      const published = envelopes.get(row.event_id)
+      if (published === undefined) continue
       yield* offer({
         deliveryId: row.delivery_id,
         webhookId: row.webhook_id,
         eventId: row.event_id,
-        body,
-        attempt: row.attempts + 1
+        body: published.body,
+        attempt: row.attempts + 1,
+        correlationId: published.correlationId
       })
     }
   })

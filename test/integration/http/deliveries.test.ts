@@ -1,4 +1,6 @@
+import { Effect } from "effect"
 import { createServer, type Server } from "node:http"
+import { EventStore } from "../../../src/eventstore/event-store.js"
 import type { AddressInfo } from "node:net"
 import { Webhook as StandardWebhook } from "standardwebhooks"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -203,6 +205,26 @@ describe("deliveries API", () => {
       expect(response.status).toBe(404)
       expect(isErrorShape(response.body)).toBe(true)
     }
+  })
+
+  it("carries the publishing request's correlation id onto the delivery attempts", async () => {
+    const { key } = await createAccount(client, "pro")
+    const created = await client.request("POST", "/v1/webhooks", { token: key, json: webhookInput({ url: `${receiverUrl}/corr` }) })
+    const published = await client.request("POST", "/v1/events", {
+      token: key,
+      json: { id: "corr-1", type: "message.created", data: messageCreated() },
+      headers: { "x-correlation-id": "req-abc-123" }
+    })
+    expect(published.headers.get("x-correlation-id")).toBe("req-abc-123")
+    const log = await eventually(
+      () => client.request("GET", `/v1/webhooks/${String(created.body.id)}/deliveries`, { token: key }),
+      (r) => items(r.body.data).length === 1 && String(items(r.body.data)[0]!.status) === "delivered"
+    )
+    const deliveryId = String(items(log.body.data)[0]!.id)
+    const stream = await server.runtime.runPromise(
+      Effect.flatMap(EventStore, (store) => store.readStream(`delivery-${deliveryId}`))
+    )
+    expect(stream.map((e) => e.metadata.correlationId)).toEqual(["req-abc-123"])
   })
 
   it("serves Prometheus metrics", async () => {
