@@ -142,12 +142,32 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     )
   })
 
+  // Send times of the last `rateLimit` attempts, oldest first: the hard bound behind the spacing.
+  const recentSends: Array<number> = []
+
+  /**
+   * Spaces attempts 1/rate apart, then checks the hard bound: at most `rateLimit` sends in any one
+   * second. Spacing alone is not enough: workers woken late together (a busy event loop) would send in
+   * a burst.
+   */
   const passRateLimit = (rateLimit: number | null): Effect.Effect<void> => {
     if (rateLimit === null) return Effect.void
     const now = Date.now()
     const slot = Math.max(now, nextSlot)
     nextSlot = slot + 1000 / rateLimit
-    return slot > now ? Effect.sleep(Duration.millis(slot - now)) : Effect.void
+    const spaced = slot > now ? Effect.sleep(Duration.millis(slot - now)) : Effect.void
+    const window: Effect.Effect<void> = Effect.suspend(() => {
+      const at = Date.now()
+      const limit = Math.max(1, Math.floor(rateLimit))
+      while (recentSends.length > limit) recentSends.shift()
+      if (recentSends.length === limit && at - recentSends[0]! < 1000) {
+        return Effect.zipRight(Effect.sleep(Duration.millis(1000 - (at - recentSends[0]!))), window)
+      }
+      if (recentSends.length === limit) recentSends.shift()
+      recentSends.push(at)
+      return Effect.void
+    })
+    return Effect.zipRight(spaced, window)
   }
 
   const outcomeEvents = (job: DeliveryJob, webhook: Webhook.Webhook, url: string, headers: Record<string, string>, outcome: SendOutcome, startedAt: number) => {

@@ -6,7 +6,7 @@
  * Hashing uses `node:crypto` (native) rather than the `standardwebhooks` package, which hashes in
  * JavaScript and is several times slower; the package is the independent verifier in tests.
  */
-import { createHmac, createSecretKey, randomBytes } from "node:crypto"
+import { createHmac, createSecretKey } from "node:crypto"
 import type { KeyObject } from "node:crypto"
 import { Either, Schema } from "effect"
 
@@ -68,8 +68,6 @@ export const decodeSigningSecrets = (
   return Either.right({ keys })
 }
 
-/** A fresh secret: 32 random bytes, the size the spec and Svix use. */
-export const generateSigningSecret = (): string => SECRET_PREFIX + randomBytes(32).toString("base64")
 
 export interface SignInput {
   /** The `webhook-id` header: the same on every retry and redelivery. */

@@ -145,11 +145,16 @@ const alternativeNoise = /^Expected (null|undefined), actual /
  * "Expected null" / "Expected undefined" alternatives are dropped when a more useful issue covers the
  * same field, and exact repeats are removed.
  */
-export const issuesFromParseError = (error: ParseResult.ParseError, prefix = ""): ReadonlyArray<ValidationIssue> => {
-  const all = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
-    path: joinPath(prefix, formatPath(issue.path)),
-    message: issue.message
-  }))
+export const issuesFromParseError = (error: ParseResult.ParseError, prefix = ""): ReadonlyArray<ValidationIssue> =>
+  usefulIssues(
+    ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
+      path: joinPath(prefix, formatPath(issue.path)),
+      message: issue.message
+    }))
+  )
+
+/** Drops the union alternatives' noise where a more useful issue covers the same field, and repeats. */
+export const usefulIssues = (all: ReadonlyArray<ValidationIssue>): ReadonlyArray<ValidationIssue> => {
   const useful = all.filter((issue) =>
     !alternativeNoise.test(issue.message) ||
     !all.some((other) => other !== issue && !alternativeNoise.test(other.message) && isUnder(other.path, issue.path))

@@ -7,7 +7,7 @@ import {
   type HttpApp
 } from "@effect/platform"
 import { Cause, Effect, Option } from "effect"
-import { formatPath } from "../domain/index.js"
+import { formatPath, usefulIssues } from "../domain/index.js"
 import { errorResponse, isApiError, statusOf } from "./errors.js"
 
 /**
@@ -31,24 +31,8 @@ export const routePattern = (path: string): RegExp =>
       .join("/")}/?$`
   )
 
-// What a failed `optional(NullOr(X))` adds besides X's own issue; the domain's issue formatter drops it too.
-const alternativeNoise = /^Expected (null|undefined), actual /
-
-const decodeIssues = (error: HttpApiError.HttpApiDecodeError) => {
-  const issues = error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }))
-  const useful = issues.filter(
-    (issue) =>
-      !alternativeNoise.test(issue.message) ||
-      !issues.some((other) => !alternativeNoise.test(other.message) && other.path.startsWith(issue.path))
-  )
-  const seen = new Set<string>()
-  return useful.filter((issue) => {
-    const key = `${issue.path}\u0000${issue.message}`
-    if (seen.has(key)) return false
-    seen.add(key)
-    return true
-  })
-}
+const decodeIssues = (error: HttpApiError.HttpApiDecodeError) =>
+  usefulIssues(error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })))
 
 const isTooLarge = (error: HttpServerError.RequestError): boolean =>
   error.cause instanceof Error && error.cause.message.includes("maxBytes exceeded")

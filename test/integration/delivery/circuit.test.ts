@@ -1,19 +1,10 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql/SqlClient"
-import { Duration, Effect } from "effect"
+import { Effect } from "effect"
 import { EventStore } from "../../../src/eventstore/event-store.js"
 import { createWebhook, freshEngine, publish } from "../../support/delivery.js"
+import { eventually } from "../../support/eventually.js"
 import { receiver } from "./receiver.js"
-
-const eventually = <A, E, R>(probe: Effect.Effect<A, E, R>, check: (a: A) => boolean, timeout = 20_000) =>
-  Effect.gen(function* () {
-    const deadline = Date.now() + timeout
-    for (;;) {
-      const value = yield* probe
-      if (check(value) || Date.now() > deadline) return value
-      yield* Effect.sleep(Duration.millis(50))
-    }
-  })
 
 const statuses = (webhookId: string) =>
   Effect.flatMap(SqlClient, (sql) =>

@@ -34,18 +34,22 @@ const startEngine = (url: string) =>
     (child) => Effect.sync(() => child.kill("SIGKILL"))
   )
 
+/** An event store of the test's own on the engine's database, to set up and to inspect. */
+const clientOn = (url: string) =>
+  EventStoreLive.pipe(
+    Layer.provideMerge(LogNotificationsLive),
+    Layer.provideMerge(Settings.layerWith({ allowPrivateTargets: true })),
+    Layer.provideMerge(MigrationsLive),
+    Layer.provideMerge(PgClient.layer({ url: Redacted.make(url), maxConnections: 4 }))
+  )
+
 describe("crash recovery", () => {
   it.scopedLive(
     "kill -9 in the middle of thousands of deliveries: after a restart every event arrives, none lost",
     () =>
       Effect.gen(function* () {
         const url = yield* Effect.promise(createTestDatabase)
-        const client = EventStoreLive.pipe(
-          Layer.provideMerge(LogNotificationsLive),
-          Layer.provideMerge(Settings.layerWith({ allowPrivateTargets: true })),
-          Layer.provideMerge(MigrationsLive),
-          Layer.provideMerge(PgClient.layer({ url: Redacted.make(url), maxConnections: 4 }))
-        )
+        const client = clientOn(url)
         const received = new Map<string, number>()
         const target = yield* receiver((request, res) => {
           const key = `${request.url}|${String(request.headers["webhook-id"])}`
@@ -93,12 +97,7 @@ describe("graceful stop", () => {
     () =>
       Effect.gen(function* () {
         const url = yield* Effect.promise(createTestDatabase)
-        const client = EventStoreLive.pipe(
-          Layer.provideMerge(LogNotificationsLive),
-          Layer.provideMerge(Settings.layerWith({ allowPrivateTargets: true })),
-          Layer.provideMerge(MigrationsLive),
-          Layer.provideMerge(PgClient.layer({ url: Redacted.make(url), maxConnections: 4 }))
-        )
+        const client = clientOn(url)
         const received = new Map<string, number>()
         const target = yield* receiver((request, res) => {
           const id = String(request.headers["webhook-id"])

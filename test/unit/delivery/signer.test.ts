@@ -1,7 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import { Webhook } from "standardwebhooks"
-import { decodeSigningSecrets, generateSigningSecret, sign } from "../../../src/delivery/signer.js"
+import { randomBytes } from "node:crypto"
+import { decodeSigningSecrets, sign } from "../../../src/delivery/signer.js"
+import { signingSecretFromBytes } from "../../../src/domain/credentials.js"
+
+const generateSigningSecret = () => signingSecretFromBytes(randomBytes(32))
 import type { SigningKeys } from "../../../src/delivery/signer.js"
 
 const keysOf = (secrets: ReadonlyArray<string>): SigningKeys => Either.getOrThrow(decodeSigningSecrets(secrets))
