@@ -1,4 +1,5 @@
 import { Config, ConfigError, Context, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
+import { parseRetrySchedule } from "./delivery/retry-policy.js"
 import { defaultMaxPayloadBytes } from "./domain/published-event.js"
 import { defaultPlanTable, formatPlanTable, parsePlanTable, type PlanTable } from "./domain/plans.js"
 import { defaultSecretOverlapSeconds, maxSecretOverlapSeconds } from "./domain/webhook.js"
@@ -52,6 +53,14 @@ export interface HooklineSettings {
   readonly disableAfterFailingMs: number
   /** AES-256-GCM keys (base64, comma-separated, the first encrypts) for secrets at rest in the log. */
   readonly encryptionKey: Option.Option<Redacted.Redacted>
+  /** Published events waiting for the log, at most; beyond it publishing answers 503 with Retry-After. */
+  readonly publishQueueCapacity: number
+  /** API requests per second per key (a token bucket; 0 turns the limit off). */
+  readonly apiRateLimit: number
+  /** Requests a key may send at once above its rate (the bucket's size; 0: one second's worth). */
+  readonly apiRateBurst: number
+  /** Deepest nesting of arrays and objects a JSON request body may have (400 beyond). */
+  readonly maxJsonDepth: number
 }
 
 const positiveInt = (name: string, fallback: number) =>
@@ -81,7 +90,17 @@ export const settingsConfig: Config.Config<HooklineSettings> = Config.all({
   adminToken: Config.option(Config.redacted("HOOKLINE_ADMIN_TOKEN")),
   allowPrivateTargets: Config.boolean("HOOKLINE_ALLOW_PRIVATE_TARGETS").pipe(Config.withDefault(false)),
   retrySchedule: Config.string("HOOKLINE_RETRY_SCHEDULE").pipe(
-    Config.withDefault("5,300,1800,7200,18000,36000,36000")
+    Config.withDefault("5,300,1800,7200,18000,36000,36000"),
+    Config.mapOrFail((text) =>
+      Either.isRight(parseRetrySchedule(text))
+        ? Either.right(text)
+        : Either.left(
+            ConfigError.InvalidData(
+              ["HOOKLINE_RETRY_SCHEDULE"],
+              "must be comma-separated whole seconds, e.g. 5,300,1800"
+            )
+          )
+    )
   ),
   deliveryTimeoutMs: positiveInt("HOOKLINE_DELIVERY_TIMEOUT_MS", 15_000),
   dbPoolSize: positiveInt("HOOKLINE_DB_POOL_SIZE", 10),
@@ -108,7 +127,11 @@ export const settingsConfig: Config.Config<HooklineSettings> = Config.all({
   circuitCooldownMs: positiveInt("HOOKLINE_CIRCUIT_COOLDOWN_MS", 30_000),
   circuitMaxCooldownMs: positiveInt("HOOKLINE_CIRCUIT_MAX_COOLDOWN_MS", 600_000),
   disableAfterFailingMs: positiveInt("HOOKLINE_DISABLE_AFTER_FAILING_MS", 5 * 24 * 3600 * 1000),
-  encryptionKey: Config.option(Config.redacted("HOOKLINE_ENCRYPTION_KEY"))
+  encryptionKey: Config.option(Config.redacted("HOOKLINE_ENCRYPTION_KEY")),
+  publishQueueCapacity: positiveInt("HOOKLINE_PUBLISH_QUEUE_CAPACITY", 10_000),
+  apiRateLimit: nonNegativeInt("HOOKLINE_API_RATE_LIMIT", 0),
+  apiRateBurst: nonNegativeInt("HOOKLINE_API_RATE_BURST", 0),
+  maxJsonDepth: positiveInt("HOOKLINE_MAX_JSON_DEPTH", 64)
 })
 
 export class Settings extends Context.Tag("hookline/Settings")<Settings, HooklineSettings>() {
