@@ -314,7 +314,8 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
       yield* Effect.sleep(Duration.seconds(1))
       const limit = env.directory.get(webhookId)?.maxConcurrency ?? env.defaultConcurrency
       while (fibers.length < limit) fibers.push(yield* Effect.forkScoped(worker(fibers.length)))
-      const idle = inFlight === 0 && (yield* Queue.size(mailbox)) === 0
+      // A queue's size counts waiting takers negatively: idle workers make it below zero.
+      const idle = inFlight === 0 && (yield* Queue.size(mailbox)) <= 0
       if (idle && Date.now() - lastActivity > Duration.toMillis(env.idleTimeout)) return
     }
   }).pipe(
@@ -333,7 +334,7 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
       lastActivity = Date.now()
       return mailbox.unsafeOffer(job)
     },
-    backlog: () => Option.getOrElse(mailbox.unsafeSize(), () => 0) + inFlight,
+    backlog: () => Math.max(0, Option.getOrElse(mailbox.unsafeSize(), () => 0)) + inFlight,
     inFlight: () => inFlight,
     run
   }

@@ -77,7 +77,7 @@ export const make = Effect.gen(function* () {
   yield* Effect.addFinalizer(() =>
     Effect.gen(function* () {
       const deadline = Date.now() + 10_000
-      while (Date.now() < deadline && (yield* Queue.size(queue)) + (yield* Ref.get(inFlight)) > 0) {
+      while (Date.now() < deadline && Math.max(0, yield* Queue.size(queue)) + (yield* Ref.get(inFlight)) > 0) {
         yield* Effect.sleep(Duration.millis(10))
       }
     })
@@ -86,7 +86,7 @@ export const make = Effect.gen(function* () {
   return DeliveryRecorder.of({
     record: (recording) => Queue.offer(queue, recording),
     lastCommitted: Ref.get(last),
-    pending: Effect.zipWith(Queue.size(queue), Ref.get(inFlight), (a, b) => a + b)
+    pending: Effect.zipWith(Queue.size(queue), Ref.get(inFlight), (a, b) => Math.max(0, a) + b)
   })
 })
 

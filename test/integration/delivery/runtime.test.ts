@@ -3,6 +3,7 @@ import { SqlClient } from "@effect/sql/SqlClient"
 import { Duration, Effect } from "effect"
 import { Webhook as StandardWebhook } from "standardwebhooks"
 import * as WebhookDomain from "../../../src/domain/webhook.js"
+import { DeliveryRuntime } from "../../../src/delivery/runtime.js"
 import { EventStore } from "../../../src/eventstore/event-store.js"
 import { createWebhook, freshEngine, publish, testSecret, webhookEvent } from "../../support/delivery.js"
 import { eventually } from "../../support/eventually.js"
@@ -202,3 +203,21 @@ layer(freshEngine({ disableAfterFailingMs: 1500, circuitFailureThreshold: 1000 }
       }))
   }
 )
+
+layer(freshEngine({ actorIdleMs: 300 }), { excludeTestServices: true })("endpoint actors", (it) => {
+  it.scoped("stop when idle and start again when work arrives", () =>
+    Effect.gen(function* () {
+      const target = yield* receiver(ok)
+      const webhook = yield* createWebhook({ url: target.url })
+      const runtime = yield* DeliveryRuntime
+      yield* publish(3)
+      yield* eventually(statuses(webhook), (r) => r.length === 3 && r.every((d) => d.status === "delivered"))
+      expect((yield* runtime.backlogs).map((b) => b.webhookId)).toContain(webhook)
+      const idle = yield* eventually(runtime.backlogs, (b) => b.length === 0, 10_000)
+      expect(idle).toHaveLength(0)
+      yield* publish(2)
+      const rows = yield* eventually(statuses(webhook), (r) => r.length === 5 && r.every((d) => d.status === "delivered"))
+      expect(rows.every((d) => d.status === "delivered")).toBe(true)
+      expect(target.requests).toHaveLength(5)
+    }))
+})
