@@ -69,6 +69,12 @@ const positiveInt = (name: string, fallback: number) =>
     Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 })
   )
 
+/** A secret or URL that may be unset; set to the empty string counts as unset. */
+const optionalRedacted = (name: string) =>
+  Config.option(Config.redacted(name)).pipe(
+    Config.map(Option.filter((value) => Redacted.value(value).trim() !== ""))
+  )
+
 const nonNegativeInt = (name: string, fallback: number) =>
   Config.integer(name).pipe(
     Config.withDefault(fallback),
@@ -83,11 +89,11 @@ const plansConfig = Config.string("HOOKLINE_PLANS").pipe(
 )
 
 export const settingsConfig: Config.Config<HooklineSettings> = Config.all({
-  databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
+  databaseUrl: optionalRedacted("DATABASE_URL"),
   dataDir: Config.string("HOOKLINE_DATA_DIR").pipe(Config.withDefault("./.hookline")),
   host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1")),
   port: Config.port("PORT").pipe(Config.withDefault(8080)),
-  adminToken: Config.option(Config.redacted("HOOKLINE_ADMIN_TOKEN")),
+  adminToken: optionalRedacted("HOOKLINE_ADMIN_TOKEN"),
   allowPrivateTargets: Config.boolean("HOOKLINE_ALLOW_PRIVATE_TARGETS").pipe(Config.withDefault(false)),
   retrySchedule: Config.string("HOOKLINE_RETRY_SCHEDULE").pipe(
     Config.withDefault("5,300,1800,7200,18000,36000,36000"),
@@ -127,7 +133,7 @@ export const settingsConfig: Config.Config<HooklineSettings> = Config.all({
   circuitCooldownMs: positiveInt("HOOKLINE_CIRCUIT_COOLDOWN_MS", 30_000),
   circuitMaxCooldownMs: positiveInt("HOOKLINE_CIRCUIT_MAX_COOLDOWN_MS", 600_000),
   disableAfterFailingMs: positiveInt("HOOKLINE_DISABLE_AFTER_FAILING_MS", 5 * 24 * 3600 * 1000),
-  encryptionKey: Config.option(Config.redacted("HOOKLINE_ENCRYPTION_KEY")),
+  encryptionKey: optionalRedacted("HOOKLINE_ENCRYPTION_KEY"),
   publishQueueCapacity: positiveInt("HOOKLINE_PUBLISH_QUEUE_CAPACITY", 10_000),
   apiRateLimit: nonNegativeInt("HOOKLINE_API_RATE_LIMIT", 0),
   apiRateBurst: nonNegativeInt("HOOKLINE_API_RATE_BURST", 0),

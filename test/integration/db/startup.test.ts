@@ -1,0 +1,95 @@
+import { describe, expect, it } from "@effect/vitest"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Redacted } from "effect"
+import { spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
+import { migrate } from "../../../src/db/migrations.js"
+import { createTestDatabase } from "../../support/database.js"
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer()
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+
+interface Run {
+  readonly output: () => string
+  readonly exited: Promise<number | null>
+  readonly kill: (signal: NodeJS.Signals) => void
+}
+
+/** `npm start` as a user runs it (without npm): tsx on src/main.ts with an embedded database. */
+const start = (dataDir: string, port: number): Run => {
+  const { DATABASE_URL: _external, ...env } = process.env
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { ...env, HOOKLINE_DATA_DIR: dataDir, PORT: String(port), HOOKLINE_ADMIN_TOKEN: "hka_startup-test-token-0123456789" },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let output = ""
+  child.stdout.on("data", (c: Buffer) => (output += c.toString()))
+  child.stderr.on("data", (c: Buffer) => (output += c.toString()))
+  return {
+    output: () => output,
+    exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))),
+    kill: (signal) => child.kill(signal)
+  }
+}
+
+const waitFor = async (check: () => boolean, timeout: number) => {
+  const deadline = Date.now() + timeout
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  return check()
+}
+
+describe("start-up", () => {
+  it("refuses a second Hookline on the same data dir, keeps data across restarts, and stops cleanly", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "hookline-startup-"))
+    try {
+      const port = await freePort()
+      const first = start(dataDir, port)
+      expect(await waitFor(() => first.output().includes("Listening on"), 60_000)).toBe(true)
+      expect(first.output()).toContain("applied migrations")
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
+      expect(ready.status).toBe(200)
+
+      const second = start(dataDir, await freePort())
+      expect(await second.exited).not.toBe(0)
+      expect(second.output()).toMatch(/another Hookline \(pid \d+\) is using the data directory/)
+
+      first.kill("SIGTERM")
+      expect(await first.exited).toBe(0)
+
+      // Data kept: the restart finds its migrations applied and the cluster initialised.
+      const again = start(dataDir, await freePort())
+      expect(await waitFor(() => again.output().includes("Listening on"), 60_000)).toBe(true)
+      expect(again.output()).not.toContain("applied migrations")
+      again.kill("SIGTERM")
+      expect(await again.exited).toBe(0)
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }, 150_000)
+
+  it.live("migrations run safely twice and from several connections at once", () =>
+    Effect.gen(function* () {
+      const url = yield* Effect.promise(createTestDatabase)
+      const layer = PgClient.layer({ url: Redacted.make(url), maxConnections: 6 })
+      const results = yield* Effect.all([migrate(), migrate(), migrate()], { concurrency: "unbounded" }).pipe(
+        Effect.provide(layer)
+      )
+      expect(results.map((applied) => applied.length).sort()).toEqual([0, 0, results.flat().length])
+      const again = yield* migrate().pipe(Effect.provide(layer))
+      expect(again).toHaveLength(0)
+      const count = yield* Effect.flatMap(PgClient.PgClient, (sql) =>
+        sql<{ n: string }>`SELECT count(*)::text AS n FROM hookline_migrations`
+      ).pipe(Effect.provide(layer))
+      expect(Number(count[0]!.n)).toBe(results.flat().length)
+    }).pipe(Effect.scoped))
+})
