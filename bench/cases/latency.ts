@@ -1,0 +1,159 @@
+/**
+ * Delivery latency under a steady offered load: 1,000 events/s, one `POST /v1/events` each, sent on a
+ * clock (open loop: a slow answer does not slow the offered rate), spread over 10 accounts with one
+ * webhook each. Latency is from the publish's 202 (the event is durable) to the receiver's arrival
+ * timestamp (the request head in), both wall-clock milliseconds of their own processes
+ * (`performance.timeOrigin + performance.now()`).
+ */
+import { performance } from "node:perf_hooks"
+import { Duration, Effect } from "effect"
+import { Agent, request } from "undici"
+import { defineCase } from "../harness.js"
+import { percentile, startHookline, waitUntil } from "../hookline.js"
+import { makeTenants } from "../delivery-load.js"
+import { messageCreated } from "../payloads.js"
+
+const ratePerSecond = 1000
+const accounts = 10
+/**
+ * Publishes in flight (a second of load) beyond which Hookline is not keeping up: the offered load stops
+ * there, so an overloaded run ends in seconds and reports what it measured, rather than queueing on.
+ */
+const maxInFlight = 1000
+const tickMs = 5
+
+const now = () => performance.timeOrigin + performance.now()
+
+export default defineCase({
+  name: "latency",
+  description: "publish (202) → receiver arrival at a steady 1,000 events/s: p50, p99, max",
+  order: 40,
+  expectedSeconds: { full: 35, quick: 12 },
+  run: (ctx) =>
+    Effect.gen(function* () {
+      const warmupSeconds = ctx.seconds(1, 0.5)
+      const measureSeconds = ctx.seconds(20, 2)
+      ctx.progress.step("starting the receiver, the database and Hookline")
+      const receiver = yield* ctx.receiver({ recordArrivals: true })
+      const db = yield* ctx.database("latency")
+      const hookline = yield* startHookline({ database: db })
+      const tenants = yield* makeTenants(hookline, {
+        label: "latency",
+        accounts,
+        webhooksPerAccount: 1,
+        webhook: (a) => ({ name: `latency ${a}`, url: `${receiver.origin}/latency/${a}` })
+      })
+      yield* receiver.reset
+      const agent = yield* Effect.acquireRelease(
+        Effect.sync(() => new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: 256 })),
+        (a) => Effect.promise(() => a.close())
+      )
+      const data = JSON.stringify(messageCreated(1))
+      const headersOf = tenants.map((t) => ({ "content-type": "application/json", authorization: `Bearer ${t.account.apiKey}` }))
+
+      const total = Math.round(ratePerSecond * (warmupSeconds + measureSeconds))
+      const warmupCount = Math.round(ratePerSecond * warmupSeconds)
+      const acked = new Float64Array(total)
+      const published = new Float64Array(total)
+      let inFlight = 0
+      let maxSeenInFlight = 0
+      let failure: string | undefined
+      let sent = 0
+      let overloadedAt: number | undefined
+
+      const send = (n: number) => {
+        inFlight++
+        maxSeenInFlight = Math.max(maxSeenInFlight, inFlight)
+        published[n] = now()
+        request(`${hookline.origin}/v1/events`, {
+          method: "POST",
+          headers: headersOf[n % accounts]!,
+          body: `{"id":"lat-${n}","type":"message.created","data":${data}}`,
+          dispatcher: agent
+        })
+          .then(async (response) => {
+            await response.body.dump()
+            if (response.statusCode !== 202) failure ??= `publish answered ${response.statusCode}`
+            acked[n] = now()
+          })
+          .catch((error: unknown) => {
+            failure ??= `publish failed: ${String(error)}`
+          })
+          .finally(() => inFlight--)
+      }
+
+      // The offered load: on each tick, send what the clock says is due, never more than behind.
+      const line = ctx.progress.live(`${ratePerSecond} events/s for ${warmupSeconds + measureSeconds} s`, () => "")
+      const start = performance.now()
+      yield* Effect.async<void, Error>((resume) => {
+        const timer = setInterval(() => {
+          const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * ratePerSecond))
+          while (sent < due) {
+            if (inFlight >= maxInFlight) {
+              overloadedAt = (performance.now() - start) / 1000
+              clearInterval(timer)
+              resume(Effect.void)
+              return
+            }
+            send(sent++)
+          }
+          if (failure !== undefined) {
+            clearInterval(timer)
+            resume(Effect.fail(new Error(failure)))
+          } else if (sent >= total) {
+            clearInterval(timer)
+            resume(Effect.void)
+          }
+        }, tickMs)
+        return Effect.sync(() => clearInterval(timer))
+      })
+      yield* waitUntil("every publish to be answered", Effect.sync(() => inFlight === 0), { timeout: Duration.seconds(30) })
+      if (failure !== undefined) return yield* Effect.fail(new Error(failure))
+      let distinct = 0
+      yield* waitUntil(
+        "every event to arrive",
+        Effect.map(receiver.stats, (s) => {
+          distinct = s.distinctIds
+          return distinct >= sent
+        }),
+        { timeout: Duration.seconds(60), intervalMs: 100, describe: () => `${distinct} of ${sent}` }
+      )
+      const arrivals = yield* receiver.arrivals
+      line.done(`${arrivals.length.toLocaleString("en-US")} arrivals`)
+
+      const latencies: Array<number> = []
+      const fromPublish: Array<number> = []
+      let early = 0
+      // An overloaded run may stop within the warm-up: then everything sent is measured.
+      const measuredFrom = sent > warmupCount ? warmupCount : 0
+      for (const arrival of arrivals) {
+        const n = Number(arrival.id.slice("lat-".length))
+        if (!Number.isInteger(n) || n < measuredFrom || n >= sent) continue
+        const latency = arrival.at - acked[n]!
+        // The delivery can beat the 202 to its client: that is a latency of nothing, not a negative one.
+        if (latency < 0) early++
+        latencies.push(Math.max(0, latency))
+        fromPublish.push(arrival.at - published[n]!)
+      }
+      latencies.sort((a, b) => a - b)
+      fromPublish.sort((a, b) => a - b)
+      const overload =
+        overloadedAt === undefined
+          ? ""
+          : `NOT SUSTAINED: ${maxInFlight} publishes were in flight after ${overloadedAt.toFixed(1)} s, the offered load stopped there (${sent} sent); `
+      const note = `${overload}${latencies.length.toLocaleString("en-US")} deliveries measured after ${warmupSeconds} s of warm-up; ${early} arrived before their 202 reached the client; most publishes in flight: ${maxSeenInFlight}`
+      return {
+        value: undefined,
+        metrics: [
+          { name: `p50, 202 → arrival, ${ratePerSecond} events/s`, value: percentile(latencies, 50), unit: "ms", note },
+          { name: "p99, 202 → arrival", value: percentile(latencies, 99), unit: "ms", target: { kind: "atMost", value: 25 } },
+          { name: "max, 202 → arrival", value: latencies[latencies.length - 1] ?? Number.NaN, unit: "ms", target: { kind: "atMost", value: 100 } },
+          {
+            name: "p99, request sent → arrival (for reference)",
+            value: percentile(fromPublish, 99),
+            unit: "ms"
+          }
+        ]
+      }
+    })
+})
