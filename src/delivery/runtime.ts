@@ -206,7 +206,12 @@ export const make = Effect.gen(function* () {
         shortWaits = 0
         continue
       }
-      shortWaits = yield* notifications.awaitBeyond(checkpoint.transactionId, shortWaits, Duration.millis(settings.pollIntervalMs))
+      shortWaits = yield* notifications.awaitBeyond(
+        checkpoint.transactionId,
+        shortWaits,
+        Duration.millis(settings.pollIntervalMs),
+        Duration.millis(10)
+      )
     }
   })
 

@@ -16,7 +16,12 @@ export interface LogNotificationsShape {
   readonly awaitBeyond: (
     seenTransaction: bigint,
     shortWaits: number,
-    pollInterval: Duration.Duration
+    pollInterval: Duration.Duration,
+    /**
+     * After an announcement wakes the reader, wait this much longer so the appends that follow are read
+     * together: under load a reader woken by every append would run a query per append.
+     */
+    settle?: Duration.Duration
   ) => Effect.Effect<number>
   /**
    * Tells readers in this process at once, and other processes through one coalesced `pg_notify`, that
@@ -119,7 +124,12 @@ export const make = Effect.gen(function* () {
       Queue.offer(outgoing, transactionId)
     )
 
-  const awaitBeyond = (seenTransaction: bigint, shortWaits: number, pollInterval: Duration.Duration) =>
+  const awaitBeyond = (
+    seenTransaction: bigint,
+    shortWaits: number,
+    pollInterval: Duration.Duration,
+    settle: Duration.Duration = Duration.zero
+  ) =>
     Effect.flatMap(SubscriptionRef.get(announced), (latest) =>
       latest > seenTransaction && shortWaits < maxShortWaits
         ? Effect.as(
@@ -132,8 +142,12 @@ export const make = Effect.gen(function* () {
             Stream.filter((transactionId) => transactionId > seenTransaction),
             Stream.take(1),
             Stream.runDrain,
-            Effect.timeout(pollInterval),
-            Effect.ignore,
+            Effect.timeoutTo({
+              duration: pollInterval,
+              onSuccess: () => (Duration.toMillis(settle) > 0 ? Effect.sleep(settle) : Effect.void),
+              onTimeout: () => Effect.void
+            }),
+            Effect.flatten,
             Effect.as(0)
           )
     )

@@ -83,7 +83,10 @@ interface Progress {
   readonly caughtUp: boolean
 }
 
-const batchSize = 1000
+/** Events per transaction: a projection's transaction holds every reader's snapshot xmin back while it runs. */
+const batchSize = 500
+/** Read models may trail the log by a few milliseconds; one query per append would cost more. */
+const settle = Duration.millis(5)
 
 export const make = Effect.gen(function* () {
   const sql = yield* SqlClient
@@ -213,7 +216,7 @@ export const make = Effect.gen(function* () {
             building = false
           }
           yield* SubscriptionRef.set(ref, { checkpoint, caughtUp: true })
-          shortWaits = yield* notifications.awaitBeyond(checkpoint.transactionId, shortWaits, pollInterval)
+          shortWaits = yield* notifications.awaitBeyond(checkpoint.transactionId, shortWaits, pollInterval, settle)
           continue
         }
         const from = checkpoint
