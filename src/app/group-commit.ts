@@ -1,4 +1,4 @@
-import { Chunk, Context, Deferred, Duration, Effect, Exit, Layer, Queue } from "effect"
+import { Chunk, Context, Deferred, Duration, Effect, Exit, Layer, Queue, Schema } from "effect"
 import { Settings } from "../config.js"
 import { EventStore } from "../eventstore/event-store.js"
 import type { AppendError } from "../eventstore/errors.js"
@@ -6,14 +6,31 @@ import type { AppendResult, StreamAppend } from "../eventstore/types.js"
 
 export type AppendExit = Exit.Exit<AppendResult, AppendError>
 
+/**
+ * The log is not keeping up: this many appends already wait, and taking more would only grow memory
+ * and every publisher's latency. Refused at once, so the publisher retries after `retryAfterSeconds`.
+ */
+export class PublishOverloaded extends Schema.TaggedError<PublishOverloaded>()("PublishOverloaded", {
+  pending: Schema.Number,
+  capacity: Schema.Number,
+  retryAfterSeconds: Schema.Number
+}) {
+  override get message() {
+    return `publishing is over capacity (${this.pending} of ${this.capacity} events waiting for the log); retry in ${this.retryAfterSeconds} s`
+  }
+}
+
 export interface GroupCommitShape {
   /**
    * Appends through the shared committer: appends arriving together from concurrent requests go to the
-   * log in one transaction. Answers once this append is durable (or has failed on its own).
+   * log in one transaction. Answers once this append is durable (or has failed on its own); refused
+   * at once when the appends waiting already fill the capacity.
    */
-  readonly append: (append: StreamAppend) => Effect.Effect<AppendResult, AppendError>
-  /** Appends these together now, one outcome per append, in order. */
-  readonly appendAll: (appends: ReadonlyArray<StreamAppend>) => Effect.Effect<ReadonlyArray<AppendExit>>
+  readonly append: (append: StreamAppend) => Effect.Effect<AppendResult, AppendError | PublishOverloaded>
+  /** Appends these together now, one outcome per append, in order; refused whole when over capacity. */
+  readonly appendAll: (appends: ReadonlyArray<StreamAppend>) => Effect.Effect<ReadonlyArray<AppendExit>, PublishOverloaded>
+  /** True while the waiting appends fill the capacity: a publish arriving now would be refused. */
+  readonly saturated: () => boolean
 }
 
 export class GroupCommit extends Context.Tag("hookline/GroupCommit")<GroupCommit, GroupCommitShape>() {}
@@ -26,13 +43,29 @@ interface Pending {
 // Two batches in flight: while one commits, the next fills up.
 const committers = 2
 const fallbackConcurrency = 8
+/** What a refused publisher is told: the log drains a full queue in well under a second when healthy. */
+const retryAfterSeconds = 1
 
 export const make = Effect.gen(function* () {
   const store = yield* EventStore
   const settings = yield* Settings
   const maxSize = settings.publishBatchMaxSize
   const window = Duration.millis(settings.publishBatchWindowMs)
-  const queue = yield* Effect.acquireRelease(Queue.bounded<Pending>(maxSize * 20), Queue.shutdown)
+  const capacity = settings.publishQueueCapacity
+  // Appends admitted and not yet settled, single and batch alike: the one number that bounds the memory
+  // publishing can hold. The queue never fills before it (it holds only admitted single appends).
+  let pending = 0
+  const queue = yield* Effect.acquireRelease(Queue.bounded<Pending>(capacity), Queue.shutdown)
+
+  /** Admits `count` appends or refuses; an empty committer always admits, so a batch bigger than the capacity still goes through alone. */
+  const admit = <A, E, R>(count: number, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | PublishOverloaded, R> =>
+    Effect.suspend((): Effect.Effect<A, E | PublishOverloaded, R> => {
+      if (pending > 0 && pending + count > capacity) {
+        return Effect.fail(new PublishOverloaded({ pending, capacity, retryAfterSeconds }))
+      }
+      pending += count
+      return Effect.ensuring(effect, Effect.sync(() => (pending -= count)))
+    })
 
   const alone = (append: StreamAppend) => Effect.exit(store.append(append.streamId, append.expectedVersion, append.events))
 
@@ -41,7 +74,7 @@ export const make = Effect.gen(function* () {
    * already stored) every append is retried alone and gets its own outcome. A stream may appear only once
    * per batch: repeats are appended alone afterwards, where they meet the first one's result.
    */
-  const appendAll = (appends: ReadonlyArray<StreamAppend>): Effect.Effect<ReadonlyArray<AppendExit>> =>
+  const appendTogether = (appends: ReadonlyArray<StreamAppend>): Effect.Effect<ReadonlyArray<AppendExit>> =>
     Effect.gen(function* () {
       const seen = new Set<string>()
       const first: Array<number> = []
@@ -71,27 +104,32 @@ export const make = Effect.gen(function* () {
     })
 
   const commitLoop = Effect.gen(function* () {
-    let pending = Chunk.toArray(yield* Queue.takeBetween(queue, 1, maxSize))
-    if (pending.length < maxSize && Duration.toMillis(window) > 0) {
+    let taken = Chunk.toArray(yield* Queue.takeBetween(queue, 1, maxSize))
+    if (taken.length < maxSize && Duration.toMillis(window) > 0) {
       yield* Effect.sleep(window)
-      pending = pending.concat(Chunk.toArray(yield* Queue.takeUpTo(queue, maxSize - pending.length)))
+      taken = taken.concat(Chunk.toArray(yield* Queue.takeUpTo(queue, maxSize - taken.length)))
     }
-    const outcomes = yield* appendAll(pending.map((p) => p.append)).pipe(
-      Effect.catchAllCause((cause) => Effect.succeed(pending.map((): AppendExit => Exit.failCause(cause))))
+    const outcomes = yield* appendTogether(taken.map((p) => p.append)).pipe(
+      Effect.catchAllCause((cause) => Effect.succeed(taken.map((): AppendExit => Exit.failCause(cause))))
     )
-    yield* Effect.forEach(pending, (p, i) => Deferred.done(p.done, outcomes[i]!), { discard: true })
+    yield* Effect.forEach(taken, (p, i) => Deferred.done(p.done, outcomes[i]!), { discard: true })
   }).pipe(Effect.forever)
 
   for (let i = 0; i < committers; i++) yield* Effect.forkScoped(commitLoop)
 
   const append = (append: StreamAppend) =>
-    Effect.gen(function* () {
-      const done = yield* Deferred.make<AppendResult, AppendError>()
-      yield* Queue.offer(queue, { append, done })
-      return yield* Deferred.await(done)
-    })
+    admit(
+      1,
+      Effect.gen(function* () {
+        const done = yield* Deferred.make<AppendResult, AppendError>()
+        yield* Queue.offer(queue, { append, done })
+        return yield* Deferred.await(done)
+      })
+    )
 
-  return GroupCommit.of({ append, appendAll })
+  const appendAll = (appends: ReadonlyArray<StreamAppend>) => admit(appends.length, appendTogether(appends))
+
+  return GroupCommit.of({ append, appendAll, saturated: () => pending >= capacity })
 })
 
 export const GroupCommitLive = Layer.scoped(GroupCommit, make)

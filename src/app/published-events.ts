@@ -2,12 +2,12 @@ import { Clock, Context, Effect, Either, Exit, Layer, Option, Schema } from "eff
 import { Settings } from "../config.js"
 import { issuesFromParseError, PublishedEvent, Streams, ValidationFailed } from "../domain/index.js"
 import { EventStore } from "../eventstore/event-store.js"
-import type { EventStoreUnavailable } from "../eventstore/errors.js"
+import type { AppendError, EventStoreUnavailable } from "../eventstore/errors.js"
 import type { StreamAppend } from "../eventstore/types.js"
 import { loadAggregate } from "./aggregate.js"
 import { type Caller, eventMetadata } from "./caller.js"
 import { publishedEventCodec } from "../domain/codecs.js"
-import { type AppendExit, GroupCommit } from "./group-commit.js"
+import { type AppendExit, GroupCommit, type PublishOverloaded } from "./group-commit.js"
 import { newEventId } from "./ids.js"
 
 export interface Published {
@@ -16,7 +16,7 @@ export interface Published {
   readonly duplicate: boolean
 }
 
-export type PublishFailure = PublishedEvent.PublishError | EventStoreUnavailable
+export type PublishFailure = PublishedEvent.PublishError | EventStoreUnavailable | PublishOverloaded
 
 export interface PublishedEventsShape {
   /** Answers once the event is durable in the log; concurrent calls share one append. */
@@ -25,12 +25,17 @@ export interface PublishedEventsShape {
     input: PublishedEvent.PublishEventInput,
     caller: Caller
   ) => Effect.Effect<Published, PublishFailure>
-  /** Each item decided on its own, the valid ones appended together; one outcome per item, in order. */
+  /**
+   * Each item decided on its own, the valid ones appended together; one outcome per item, in order.
+   * Over capacity the whole batch is refused, so the publisher retries it as it is.
+   */
   readonly publishBatch: (
     accountId: string,
     items: ReadonlyArray<unknown>,
     caller: Caller
-  ) => Effect.Effect<ReadonlyArray<Either.Either<Published, PublishFailure>>>
+  ) => Effect.Effect<ReadonlyArray<Either.Either<Published, PublishFailure>>, PublishOverloaded>
+  /** True while publishing is over capacity: a publish now would be refused (checked before reading a body). */
+  readonly saturated: () => boolean
   /** The account's published event with this id (another account's is as absent as a missing one). */
   readonly find: (
     accountId: string,
@@ -119,7 +124,14 @@ export const make = Effect.gen(function* () {
   const publish: PublishedEventsShape["publish"] = (accountId, input, caller) =>
     Effect.gen(function* () {
       const prepared = yield* prepare(accountId, input, caller)
-      const outcome = yield* Effect.exit(groupCommit.append(prepared.append))
+      // Overload is the publisher's to retry; every other outcome is settled against the stored state.
+      const outcome = yield* groupCommit.append(prepared.append).pipe(
+        Effect.map((result): AppendExit => Exit.succeed(result)),
+        Effect.catchIf(
+          (error): error is AppendError => error._tag !== "PublishOverloaded",
+          (error) => Effect.succeed<AppendExit>(Exit.fail(error))
+        )
+      )
       return yield* settle(prepared, outcome)
     })
 
@@ -149,7 +161,7 @@ export const make = Effect.gen(function* () {
         )
       : Effect.succeed(Option.none())
 
-  return PublishedEvents.of({ publish, publishBatch, find })
+  return PublishedEvents.of({ publish, publishBatch, find, saturated: groupCommit.saturated })
 })
 
 export const PublishedEventsLive = Layer.effect(PublishedEvents, make)

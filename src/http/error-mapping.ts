@@ -1,6 +1,7 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import type { CommandConflict } from "../app/aggregate.js"
+import type { PublishOverloaded } from "../app/group-commit.js"
 import type { TargetRefused } from "../app/webhooks.js"
 import type {
   AccountAlreadyExists,
@@ -47,6 +48,7 @@ export type ServiceError =
   | ProjectionNotFound
   | EventStoreUnavailable
   | SqlError
+  | PublishOverloaded
 
 /** The status and code of each service error; the one place the API's error codes are decided. */
 export const toApiError = (error: ServiceError): ApiError => {
@@ -101,6 +103,13 @@ export const toApiError = (error: ServiceError): ApiError => {
         message: error.message,
         details: { limit: error.limit, size: error.size }
       })
+    case "PublishOverloaded":
+      // The Retry-After header is added by the back-pressure middleware from `details.retryAfterSeconds`.
+      return new ServiceUnavailable({
+        code: "overloaded",
+        message: error.message,
+        details: { retryAfterSeconds: error.retryAfterSeconds }
+      })
     case "EventStoreUnavailable":
     case "SqlError":
       return new ServiceUnavailable({ code: "service_unavailable", message: "the database is unavailable; retry shortly" })
@@ -116,7 +125,7 @@ export type ApiErrorFor<E extends ServiceError> = E extends ValidationFailed | T
       ? NotFound
       : E extends PayloadTooLargeError
         ? PayloadTooLarge
-        : E extends EventStoreUnavailable | SqlError
+        : E extends EventStoreUnavailable | SqlError | PublishOverloaded
           ? ServiceUnavailable
           : Conflict
 

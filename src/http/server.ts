@@ -3,11 +3,13 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import { SqlClient } from "@effect/sql/SqlClient"
+import { PublishedEvents } from "../app/published-events.js"
 import { Settings } from "../config.js"
 import { DeliveryRuntime } from "../delivery/runtime.js"
 import { ProjectionRunner } from "../projections/runner.js"
 import { HooklineApi } from "./api.js"
 import { AccountAuthLive, OperatorAuthLive } from "./auth.js"
+import { withBackPressure } from "./back-pressure.js"
 import { withCorrelationId } from "./correlation.js"
 import { type LabelledRoute, withObservability } from "./observability.js"
 import { AccountLive } from "./handlers/account.js"
@@ -15,6 +17,8 @@ import { AdminLive } from "./handlers/admin.js"
 import { DeliveriesLive } from "./handlers/deliveries.js"
 import { EventsLive } from "./handlers/events.js"
 import { HealthLive } from "./handlers/health.js"
+import { withJsonGuard } from "./json-guard.js"
+import { ApiRateLimiter, withRateLimit } from "./rate-limit.js"
 import { WebhooksLive } from "./handlers/webhooks.js"
 import { type Route, routePattern, uniformErrors } from "./uniform-errors.js"
 
@@ -47,7 +51,14 @@ export const HttpServerLive = Layer.unwrapEffect(
     const services = yield* Effect.context<DeliveryRuntime | ProjectionRunner | SqlClient>()
     const errors = uniformErrors({ maxRequestBytes: settings.maxRequestBytes, routes })
     const observe = withObservability(routes, services)
-    const middleware = (app: HttpApp.Default) => observe(withCorrelationId(errors(app)))
+    // Issue 6 (overload and abuse): the rate limit and the publish back-pressure answer before the body
+    // is read; the JSON depth guard reads it inside the size limit, on the request the handler will see.
+    const limiter = yield* Effect.provide(ApiRateLimiter, ApiRateLimiter.layer)
+    const publishing = yield* PublishedEvents
+    const guard = withJsonGuard(settings.maxJsonDepth)
+    const shed = withBackPressure(publishing.saturated)
+    const limit = withRateLimit(limiter)
+    const middleware = (app: HttpApp.Default) => observe(shed(limit(withCorrelationId(errors(guard(app))))))
     return HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
       Layer.provide(HttpApiSwagger.layer({ path: docsPath })),
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: openApiPath })),

@@ -9,6 +9,7 @@ import {
 import { Cause, Effect, Option } from "effect"
 import { formatPath, usefulIssues } from "../domain/index.js"
 import { errorResponse, isApiError, statusOf } from "./errors.js"
+import { NotReady } from "./groups/health.js"
 
 /**
  * Turns every failure into the API's one error shape with the right status: our own errors, and the
@@ -54,6 +55,11 @@ export const uniformErrors =
         if (Cause.isInterruptedOnly(cause)) return Effect.interrupt
         const error = Cause.squash(cause)
         if (isApiError(error)) return Effect.succeed(errorResponse(statusOf[error._tag], error))
+        // /readyz's 503: this middleware runs before HttpApi encodes declared errors, so without this
+        // case a database outage made readiness answer 500 (found by the chaos run, issue 6).
+        if (error instanceof NotReady) {
+          return Effect.succeed(HttpServerResponse.unsafeJson({ _tag: "NotReady", readiness: error.readiness }, { status: 503 }))
+        }
         if (error instanceof HttpApiError.HttpApiDecodeError) {
           const issues = decodeIssues(error)
           return Effect.succeed(

@@ -29,10 +29,8 @@ export const EventsLive = HttpApiBuilder.group(HooklineApi, "events", (handlers)
       .handle("publishBatch", ({ payload, request }) =>
         Effect.gen(function* () {
           const { accountId, keyId } = yield* CurrentAccount
-          const outcomes = yield* events.publishBatch(
-            accountId,
-            payload.events,
-            callerOf(request, { kind: "account", accountId, keyId })
+          const outcomes = yield* orApiError(
+            events.publishBatch(accountId, payload.events, callerOf(request, { kind: "account", accountId, keyId }))
           )
           const results = outcomes.map((outcome, index) =>
             Either.match(outcome, {

@@ -1,0 +1,53 @@
+import { HttpServerRequest, type HttpApp } from "@effect/platform"
+import { Effect } from "effect"
+import { errorResponse } from "./errors.js"
+
+/**
+ * The nesting depth of a JSON text, counted without parsing it: one pass over the characters, skipping
+ * strings. Stops as soon as `limit` is exceeded, so a hostile body costs at most one scan of its
+ * prefix. Malformed text is left to the real parser, which reports it properly.
+ */
+export const exceedsJsonDepth = (text: string, limit: number): boolean => {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++ // a backslash escapes the next character, a quote included
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true
+    } else if (c === 0x7d || c === 0x5d) depth--
+  }
+  return false
+}
+
+const withBody = new Set(["POST", "PUT", "PATCH"])
+
+/**
+ * Refuses a JSON body nested deeper than `maxDepth` with a 400 in the error shape, before anything
+ * parses or walks it. V8's JSON.parse copes with deep nesting, but the recursive code after it (schema
+ * decoding, JSON.stringify for the size check, the log's jsonb) would overflow the stack.
+ *
+ * It must run inside the request-size limit (uniformErrors sets it) and after any middleware that
+ * replaces the request (correlation ids): the body read here is cached on the request object, and the
+ * handler reads the same cached text rather than a drained stream.
+ */
+export const withJsonGuard =
+  (maxDepth: number) =>
+  <E, R>(app: HttpApp.Default<E, R>) =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      if (withBody.has(request.method) && (request.headers["content-type"] ?? "").includes("json")) {
+        const text = yield* request.text
+        if (exceedsJsonDepth(text, maxDepth)) {
+          return errorResponse(400, {
+            code: "json_too_deep",
+            message: `the request body nests arrays and objects more than ${maxDepth} levels deep`,
+            details: { limit: maxDepth }
+          })
+        }
+      }
+      return yield* app
+    })
