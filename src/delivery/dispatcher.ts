@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { SqlClient } from "@effect/sql/SqlClient"
-import { Context, Duration, Effect, Layer, Schedule, Schema } from "effect"
+import { Context, Duration, Effect, Layer, Schema } from "effect"
 import { Settings } from "../config.js"
 import { webhookEventTypes } from "../domain/codecs.js"
 import { deliveryIdFor, type DeliveriesScheduled } from "../domain/delivery.js"
@@ -10,6 +10,7 @@ import { EventStore } from "../eventstore/event-store.js"
 import { LogNotifications } from "../eventstore/notifications.js"
 import { LogPosition, type RecordedEvent, type StreamAppend } from "../eventstore/types.js"
 import type { DeliveryJob } from "./endpoint-actor.js"
+import { supervised } from "../supervise.js"
 import { DeliveryRuntime, envelope } from "./runtime.js"
 import { makeWebhookIndex, type WebhookIndex } from "./webhook-index.js"
 
@@ -164,11 +165,7 @@ export const make = Effect.gen(function* () {
 
   // Any failure (database away, overtaken by another instance) starts over from the stored checkpoint,
   // rebuilding the index: the in-memory index may have moved past what was committed.
-  yield* run.pipe(
-    Effect.tapErrorCause((cause) => Effect.logWarning("dispatcher restarting", cause)),
-    Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
-    Effect.forkScoped
-  )
+  yield* supervised("dispatcher", run).pipe(Effect.forkScoped)
 
   return Dispatcher.of({ checkpoint: Effect.sync(() => current) })
 })

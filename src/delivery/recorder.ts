@@ -1,5 +1,6 @@
-import { Chunk, Context, Duration, Effect, Layer, Queue, Ref, Schedule } from "effect"
+import { Chunk, Context, Duration, Effect, Layer, Queue, Ref } from "effect"
 import { EventStore } from "../eventstore/event-store.js"
+import { supervised } from "../supervise.js"
 import { LogPosition, type NewEvent, type StreamAppend } from "../eventstore/types.js"
 
 /** One attempt's outcome (and whatever it caused), to be appended to the log. */
@@ -49,10 +50,9 @@ export const make = Effect.gen(function* () {
   const commit = (group: Chunk.Chunk<Recording>) =>
     Effect.gen(function* () {
       yield* Ref.set(inFlight, Chunk.size(group))
-      const results = yield* store.appendBatch(merge(group)).pipe(
-        Effect.tapError((error) => Effect.logWarning("recording delivery outcomes failed; retrying", error)),
-        Effect.retry(Schedule.exponential("50 millis").pipe(Schedule.union(Schedule.spaced("2 seconds"))))
-      )
+      // Retried until it commits, whatever the failure: a group dropped here would leave its deliveries
+      // held in memory with no outcome.
+      const results = yield* supervised("recording delivery outcomes", store.appendBatch(merge(group)))
       let position = LogPosition.start
       for (const result of results) {
         for (const event of result.events) {
@@ -66,9 +66,7 @@ export const make = Effect.gen(function* () {
       yield* Ref.set(inFlight, 0)
     })
 
-  yield* Queue.takeBetween(queue, 1, maxGroup).pipe(
-    Effect.flatMap(commit),
-    Effect.forever,
+  yield* supervised("the recorder", Effect.forever(Effect.flatMap(Queue.takeBetween(queue, 1, maxGroup), commit))).pipe(
     Effect.forkScoped
   )
 

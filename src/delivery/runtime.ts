@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { SqlClient } from "@effect/sql/SqlClient"
-import { Context, Duration, Effect, Either, FiberMap, Layer, Schedule } from "effect"
+import { Context, Duration, Effect, Either, FiberMap, Layer } from "effect"
 import { withConflictRetry, loadAggregate, expectedVersion } from "../app/aggregate.js"
 import { Settings } from "../config.js"
 import { endpointCodec, webhookCodec, webhookEventTypes } from "../domain/codecs.js"
@@ -10,6 +10,7 @@ import { EventStore } from "../eventstore/event-store.js"
 import { LogNotifications } from "../eventstore/notifications.js"
 import { LogPosition } from "../eventstore/types.js"
 import { ProjectionRunner } from "../projections/runner.js"
+import { supervised } from "../supervise.js"
 import * as Circuit from "./circuit-breaker.js"
 import {
   type ActorEnvironment,
@@ -20,7 +21,7 @@ import {
 } from "./endpoint-actor.js"
 import { HttpSender } from "./http-sender.js"
 import { DeliveryRecorder } from "./recorder.js"
-import { parseRetrySchedule, DEFAULT_RETRY_SCHEDULE } from "./retry-policy.js"
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "./retry-policy.js"
 import { makeWebhookIndex, type WebhookIndex } from "./webhook-index.js"
 
 export interface EndpointBacklog {
@@ -63,6 +64,7 @@ export const make = Effect.gen(function* () {
   const globalLimit = yield* Effect.makeSemaphore(settings.globalConcurrency)
   const defaultRetrySchedule = Either.getOrElse(parseRetrySchedule(settings.retrySchedule), () => DEFAULT_RETRY_SCHEDULE)
 
+  const startHead = yield* store.head
   const directory = makeWebhookIndex()
   const actors = new Map<string, EndpointActor>()
   /**
@@ -232,7 +234,10 @@ export const make = Effect.gen(function* () {
    * mailbox, were waiting on a paused webhook, asked for again, or were in flight when a process died.
    */
   const scan = Effect.gen(function* () {
-    const recorded = yield* recorder.lastCommitted
+    // Outcomes recorded by a process before this one (killed, say) count too: until the projection has
+    // applied them, their deliveries would look due.
+    const committed = yield* recorder.lastCommitted
+    const recorded = LogPosition.compare(committed, startHead) > 0 ? committed : startHead
     const projected = yield* runner.awaitPosition("deliveries", recorded, Duration.seconds(10))
     if (!projected) return
     for (const [deliveryId, after] of held) {
@@ -269,18 +274,11 @@ export const make = Effect.gen(function* () {
     }
   })
 
-  yield* followWebhooks.pipe(
-    Effect.tapErrorCause((cause) => Effect.logError("following webhooks failed; restarting", cause)),
-    Effect.retry(Schedule.spaced("1 second")),
-    Effect.forkScoped
-  )
-  yield* scan.pipe(
-    Effect.tapErrorCause((cause) => Effect.logWarning("scanning for due deliveries failed", cause)),
-    Effect.ignore,
-    Effect.zipRight(Effect.sleep(Duration.millis(settings.scanIntervalMs))),
-    Effect.forever,
-    Effect.forkScoped
-  )
+  yield* supervised("following webhooks", followWebhooks).pipe(Effect.forkScoped)
+  yield* supervised(
+    "scanning for due deliveries",
+    Effect.forever(Effect.zipRight(scan, Effect.sleep(Duration.millis(settings.scanIntervalMs))))
+  ).pipe(Effect.forkScoped)
 
   // Registered last, so it runs first on shutdown: before the actors are interrupted, let the attempts
   // in flight finish (bounded) so their outcomes are recorded rather than repeated after the restart.

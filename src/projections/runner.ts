@@ -7,7 +7,6 @@ import {
   FiberMap,
   Layer,
   Option,
-  Schedule,
   Schema,
   Stream,
   SubscriptionRef
@@ -17,6 +16,7 @@ import { EventStore } from "../eventstore/event-store.js"
 import type { EventStoreUnavailable } from "../eventstore/errors.js"
 import { LogNotifications } from "../eventstore/notifications.js"
 import { LogPosition } from "../eventstore/types.js"
+import { supervised } from "../supervise.js"
 import { generationTable, type Projection } from "./projection.js"
 
 export class ProjectionNotFound extends Schema.TaggedError<ProjectionNotFound>()("ProjectionNotFound", {
@@ -253,8 +253,7 @@ export const make = Effect.gen(function* () {
         checkpoint = { transactionId: BigInt(latest.transaction_id), globalPosition: BigInt(latest.global_position) }
       }
     }).pipe(
-      Effect.tapErrorCause((cause) => Effect.logError(`projection ${projection.name} failed; retrying`, cause)),
-      Effect.retry(Schedule.exponential("200 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
+      (loop) => supervised(`projection ${projection.name}`, loop),
       Effect.annotateLogs({ projection: projection.name, generation }),
       Effect.provideService(SqlClient, sql)
     )
