@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import type { KeyObject } from "node:crypto"
-import { Duration, Effect, Either, Fiber, Metric, Option, Queue, Scope } from "effect"
+import { Duration, Effect, Either, Fiber, Option, Queue, Scope } from "effect"
 import { attemptDuration, attemptFailed, attemptSucceeded, deliveryExhausted } from "../metrics.js"
 import * as Webhook from "../domain/webhook.js"
 import { deliveryStream, endpointStream } from "../domain/streams.js"
@@ -256,9 +256,10 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
       if (Option.isSome(step.transition)) {
         appends.push({ streamId: endpointStream(webhookId), expectedVersion: "any", events: [endpointEvent(step.transition.value, now)] })
       }
-      yield* Metric.update(attemptDuration, outcome.durationMs / 1000)
-      yield* Metric.increment(result.success ? attemptSucceeded : attemptFailed)
-      if (result.events.length > 1) yield* Metric.increment(deliveryExhausted)
+      // Synchronous metric updates: three Effect steps per attempt cost more than the updates themselves.
+      attemptDuration.unsafeUpdate(outcome.durationMs / 1000, [])
+      ;(result.success ? attemptSucceeded : attemptFailed).unsafeUpdate(1, [])
+      if (result.events.length > 1) deliveryExhausted.unsafeUpdate(1, [])
       yield* env.recorder.record({ appends, onCommitted: (position) => env.release(job, position) })
       if (result.disable) yield* env.disable(webhookId, "the endpoint answered 410 Gone")
       else if (failingTooLong) {

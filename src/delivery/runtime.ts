@@ -73,6 +73,9 @@ export const make = Effect.gen(function* () {
    * position, so a delivery is never picked up again while its last outcome is still on its way.
    */
   const held = new Map<string, LogPosition | null>()
+  // The released ones in the order their outcomes committed (positions only grow): the scanner lets go of
+  // a prefix each round instead of walking every delivery held.
+  const released: Array<{ readonly deliveryId: string; readonly after: LogPosition }> = []
 
   let draining = false
 
@@ -150,7 +153,10 @@ export const make = Effect.gen(function* () {
     release: (job, after) =>
       Effect.sync(() => {
         if (after === null) held.delete(job.deliveryId)
-        else held.set(job.deliveryId, after)
+        else {
+          held.set(job.deliveryId, after)
+          released.push({ deliveryId: job.deliveryId, after })
+        }
       }),
     disable,
     disableAfterFailingMs: settings.disableAfterFailingMs,
@@ -240,9 +246,14 @@ export const make = Effect.gen(function* () {
     const recorded = LogPosition.compare(committed, startHead) > 0 ? committed : startHead
     const projected = yield* runner.awaitPosition("deliveries", recorded, Duration.seconds(10))
     if (!projected) return
-    for (const [deliveryId, after] of held) {
-      if (after !== null && LogPosition.compare(after, recorded) <= 0) held.delete(deliveryId)
+    let done = 0
+    while (done < released.length && LogPosition.compare(released[done]!.after, recorded) <= 0) {
+      const { deliveryId, after } = released[done]!
+      // Only if nothing took it again meanwhile (a redelivery puts it back in memory).
+      if (held.get(deliveryId) === after) held.delete(deliveryId)
+      done++
     }
+    released.splice(0, done)
     const skip = [...directory.inactive()]
     for (const [webhookId, actor] of actors) {
       if (actor.backlog() >= settings.mailboxCapacity) skip.push(webhookId)
