@@ -184,7 +184,8 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
       response:
         outcome.kind === "response"
           ? { status: outcome.status, headers: outcome.headers, body: outcome.bodyExcerpt }
-          : null
+          : null,
+      status: outcome.kind === "response" ? outcome.status : null
     }
     const events: Array<NewEvent> = []
     const metadata = {

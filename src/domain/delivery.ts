@@ -37,7 +37,9 @@ const attemptFields = {
   url: Schema.String,
   /** The request headers sent, signatures and custom header values redacted. */
   requestHeaders: Schema.Record({ key: Schema.String, value: Schema.String }),
-  response: Schema.NullOr(AttemptResponse)
+  response: Schema.NullOr(AttemptResponse),
+  /** The response's status, at the top level so readers that skip `response` still have it. */
+  status: Schema.optional(Schema.NullOr(Schema.Number))
 }
 
 export const AttemptSucceeded = Schema.TaggedStruct("AttemptSucceeded", attemptFields)

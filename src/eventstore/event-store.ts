@@ -52,7 +52,9 @@ export interface EventStoreShape {
   readonly readAllOfTypes: (
     after: LogPosition,
     limit: number,
-    types: ReadonlyArray<string>
+    types: ReadonlyArray<string>,
+    /** Top-level payload fields the reader does not need: left in the database, never parsed. */
+    omitFields?: ReadonlyArray<string>
   ) => Effect.Effect<{ readonly events: ReadonlyArray<RecordedEvent>; readonly scannedTo: LogPosition }, EventStoreUnavailable>
   /** The last position `readAll` can reach right now (the start when the log is empty). */
   readonly head: Effect.Effect<LogPosition, EventStoreUnavailable>
@@ -121,7 +123,7 @@ head AS (
   SELECT events.transaction_id, events.global_position FROM events, snap
    WHERE events.transaction_id < snap.xmin
    ORDER BY events.transaction_id DESC, events.global_position DESC LIMIT 1)
-SELECT ${columns}, false AS is_head FROM page
+SELECT ${columns.replace("data,", "data - $5::text[] AS data,")}, false AS is_head FROM page
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, head.transaction_id::text, head.global_position::text, NULL, true FROM head`
 
@@ -264,13 +266,19 @@ export const make = Effect.gen(function* () {
         Effect.mapError(unavailable("readAll"))
       )
 
-  const readAllOfTypes = (after: LogPosition, limit: number, types: ReadonlyArray<string>) =>
+  const readAllOfTypes = (
+    after: LogPosition,
+    limit: number,
+    types: ReadonlyArray<string>,
+    omitFields: ReadonlyArray<string> = []
+  ) =>
     sql
       .unsafe<EventRow & { readonly is_head: boolean }>(readAllOfTypesSql, [
         after.transactionId.toString(),
         after.globalPosition.toString(),
         limit,
-        types
+        types,
+        omitFields
       ])
       .pipe(
         Effect.map((rows) => {

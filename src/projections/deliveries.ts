@@ -136,7 +136,7 @@ const fold = (events: ReadonlyArray<RecordedEvent>) => {
           attempts: d.attempt,
           last_attempt_at: d.at,
           next_attempt_at: null,
-          last_response_status: d.response?.status ?? null,
+          last_response_status: d.status ?? null,
           last_error: null
         })
         const h = healthOf(d.webhookId)
@@ -154,7 +154,7 @@ const fold = (events: ReadonlyArray<RecordedEvent>) => {
           attempts: d.attempt,
           last_attempt_at: d.at,
           next_attempt_at: d.nextAttemptAt,
-          last_response_status: d.response?.status ?? null,
+          last_response_status: d.status ?? null,
           last_error: `${d.errorClass}: ${d.error}`.slice(0, 500)
         })
         const h = healthOf(d.webhookId)
@@ -206,6 +206,8 @@ export const deliveriesProjection: Projection = {
   name: "deliveries",
   version: 1,
   eventTypes: ["DeliveriesScheduled", ...deliveryEventTypes, ...endpointEventTypes],
+  // An attempt's request and response are read from its stream when asked for, never here.
+  omitFields: ["requestHeaders", "response", "url"],
   tables: ["deliveries", "endpoint_health"],
   createTables: (t) => [
     `CREATE TABLE ${t("deliveries")} (

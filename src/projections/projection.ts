@@ -24,6 +24,8 @@ export interface Projection {
   readonly version: number
   /** The event types it reads; the runner skips every other event in SQL. */
   readonly eventTypes: ReadonlyArray<string>
+  /** Payload fields it never reads (large ones): not sent from the database at all. */
+  readonly omitFields?: ReadonlyArray<string>
   /** Stable names of its tables; each becomes a view onto the active generation. */
   readonly tables: ReadonlyArray<string>
   /** DDL creating one generation's tables (and their indexes), by physical name. */

@@ -209,7 +209,12 @@ export const make = Effect.gen(function* () {
       let shortWaits = 0
 
       for (;;) {
-        const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, batchSize, projection.eventTypes)
+        const { events, scannedTo } = yield* store.readAllOfTypes(
+          checkpoint,
+          batchSize,
+          projection.eventTypes,
+          projection.omitFields
+        )
         if (LogPosition.compare(scannedTo, checkpoint) <= 0) {
           if (building) {
             yield* activate(projection, generation)
