@@ -85,6 +85,11 @@ interface Progress {
 
 /** Events per transaction: a projection's transaction holds every reader's snapshot xmin back while it runs. */
 const batchSize = 500
+/**
+ * A rebuilding generation takes bigger batches: it has a whole log to cross, and nobody waits on it for
+ * read-your-writes (its transactions still hold readers' xmin, hence not bigger still).
+ */
+const rebuildBatchSize = 2000
 /** Read models may trail the log by a few milliseconds; one query per append would cost more. */
 const settle = Duration.millis(5)
 
@@ -211,7 +216,7 @@ export const make = Effect.gen(function* () {
       for (;;) {
         const { events, scannedTo } = yield* store.readAllOfTypes(
           checkpoint,
-          batchSize,
+          building ? rebuildBatchSize : batchSize,
           projection.eventTypes,
           projection.omitFields
         )
@@ -248,7 +253,7 @@ export const make = Effect.gen(function* () {
           )
         if (advanced) {
           checkpoint = scannedTo
-          yield* SubscriptionRef.set(ref, { checkpoint, caughtUp: events.length < batchSize })
+          yield* SubscriptionRef.set(ref, { checkpoint, caughtUp: events.length < (building ? rebuildBatchSize : batchSize) })
           continue
         }
         // Someone else applied this batch: continue from where they are, or stop if retired.
