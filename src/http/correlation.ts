@@ -18,6 +18,8 @@ export const withCorrelationId = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Def
     const given = request.headers[correlationIdHeader]
     const id = given !== undefined && acceptable.test(given) ? given : yield* newCorrelationId
     const response = yield* app.pipe(
+      // Every log line written while serving the request carries its correlation id.
+      Effect.annotateLogs("correlationId", id),
       Effect.provideService(
         HttpServerRequest.HttpServerRequest,
         given === id ? request : request.modify({ headers: Headers.set(request.headers, correlationIdHeader, id) })
