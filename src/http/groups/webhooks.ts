@@ -86,7 +86,7 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
       .addError(NotFoundError)
       .annotate(OpenApi.Description, "Every change of the webhook, oldest first, with when, who and what (never secrets).")
   )
-  // Webhook commands share one error type: any of them may meet a concurrent change (409), and the
+  // Webhook commands share one error type: each of them may meet a concurrent change (409), and the
   // webhook's account rules (403).
   .addError(NotFoundError)
   .addError(ConflictError)
