@@ -6,7 +6,9 @@ CREATE TABLE streams (
 );
 
 CREATE TABLE events (
-  global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  -- No primary key of its own: nothing reads by position alone, and every index costs each append.
+  -- (transaction_id, global_position) below is the key readers use.
+  global_position bigint GENERATED ALWAYS AS IDENTITY,
   -- Sequence values commit out of order; readers order by (transaction_id, global_position)
   -- and only read below the oldest running transaction, so no reader can skip an event.
   transaction_id  xid8 NOT NULL DEFAULT pg_current_xact_id(),
@@ -22,7 +24,7 @@ CREATE TABLE events (
   CONSTRAINT events_event_id_key UNIQUE (event_id)
 );
 
-CREATE INDEX events_transaction_order ON events (transaction_id, global_position);
+CREATE UNIQUE INDEX events_transaction_order ON events (transaction_id, global_position);
 
 -- The log is immutable: the database itself refuses changes, whoever asks.
 CREATE FUNCTION events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

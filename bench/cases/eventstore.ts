@@ -137,7 +137,7 @@ export default defineCase({
         loopPromise(
           ctx.progress,
           { label: `raw SELECT pages of ${pageSize} (${part}/${parts})`, unit: "rows", concurrency: 1, seconds: readSeconds, warmupSeconds, maxUnits: 20_000_000 },
-          keysetReader(clients[0]!, "events", "raw-select-events")
+          keysetReader(clients[0]!, "events", "raw-select-events", "transaction")
         )
       const storeRead = (part: number, parts: number) => {
         let cursor = LogPosition.start
