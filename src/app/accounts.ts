@@ -8,6 +8,7 @@ import { type CommandConflict, expectedVersion, lastPosition, loadAggregate, wit
 import { type Caller, eventMetadata } from "./caller.js"
 import { accountCodec } from "../domain/codecs.js"
 import { newAccountId, newLogEventId } from "./ids.js"
+import { ApiKeyCache } from "./api-key-cache.js"
 import { ReadYourWrites } from "./read-your-writes.js"
 
 export type AccountCommandError = Account.AccountError | CommandConflict | EventStoreUnavailable
@@ -51,6 +52,7 @@ const requireOpen = (state: Account.AccountState) =>
 export const make = Effect.gen(function* () {
   const store = yield* EventStore
   const readYourWrites = yield* ReadYourWrites
+  const keyCache = yield* ApiKeyCache
 
   /** Load, decide the commands in order, append all their events at the loaded version. */
   const execute = (accountId: string, caller: Caller, commands: ReadonlyArray<Account.AccountCommand>) =>
@@ -102,6 +104,7 @@ export const make = Effect.gen(function* () {
     issueKey: (accountId, caller) => withNewKey(accountId, caller, []),
     revokeKey: (accountId, keyId, caller) =>
       execute(accountId, caller, [Account.AccountCommand.RevokeApiKey({ accountId, keyId })]).pipe(
+        Effect.tap(() => Effect.sync(() => keyCache.evict(keyId))),
         Effect.flatMap(requireOpen),
         Effect.flatMap((account) => {
           const key = account.keys.get(keyId)

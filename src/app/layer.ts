@@ -1,5 +1,6 @@
 import { Layer } from "effect"
 import { AccountCommandsLive } from "./accounts.js"
+import { ApiKeyCache } from "./api-key-cache.js"
 import { DeliveriesLive } from "./deliveries.js"
 import { GroupCommitLive } from "./group-commit.js"
 import { OperatorTokenLive } from "./operator-token.js"
@@ -16,4 +17,4 @@ export const AppLive = Layer.mergeAll(
   PublishedEventsLive,
   OperatorTokenLive,
   DeliveriesLive
-).pipe(Layer.provide(ReadYourWrites.layer), Layer.provide(GroupCommitLive))
+).pipe(Layer.provide(ReadYourWrites.layer), Layer.provide(GroupCommitLive), Layer.provideMerge(ApiKeyCache.layer))

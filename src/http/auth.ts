@@ -3,6 +3,7 @@ import { SqlClient } from "@effect/sql/SqlClient"
 import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { OperatorToken } from "../app/operator-token.js"
 import { Credentials } from "../domain/index.js"
+import { ApiKeyCache } from "../app/api-key-cache.js"
 import { findActiveKeyByHash } from "../projections/accounts.js"
 import { ServiceUnavailable, ServiceUnavailableError, Unauthorized, UnauthorizedError } from "./errors.js"
 
@@ -28,26 +29,33 @@ export class OperatorAuth extends HttpApiMiddleware.Tag<OperatorAuth>()("Operato
 }) {}
 
 /**
- * Looks the key's hash up in the accounts read model. A revoked key is gone from the active keys as soon
- * as the revocation is applied, and the revoke request waits for that before answering.
+ * Looks the key's hash up in the accounts read model, through a short-lived cache. A revoked key is gone
+ * from the active keys as soon as the revocation is applied (the revoke request waits for that and evicts
+ * the key from this process's cache before answering).
  */
 export const AccountAuthLive = Layer.effect(
   AccountAuth,
   Effect.gen(function* () {
     const sql = yield* SqlClient
+    const cache = yield* ApiKeyCache
     return AccountAuth.of({
       apiKey: (token) =>
         Effect.gen(function* () {
           const key = Redacted.value(token)
           // Garbage never reaches the database.
           if (!Credentials.isApiKeyFormat(key)) return yield* unauthorized("missing or malformed API key")
-          const found = yield* findActiveKeyByHash(Credentials.hashApiKey(key)).pipe(
+          const keyHash = Credentials.hashApiKey(key)
+          const cached = cache.get(keyHash)
+          if (cached !== undefined) return cached
+          const found = yield* findActiveKeyByHash(keyHash).pipe(
             Effect.provideService(SqlClient, sql),
             Effect.tapError((error) => Effect.logError("API key lookup failed", error)),
             Effect.mapError(() => new ServiceUnavailable({ code: "service_unavailable", message: "the database is unavailable; retry shortly" }))
           )
           if (Option.isNone(found)) return yield* unauthorized("unknown or revoked API key")
-          return { accountId: found.value.account_id, keyId: found.value.key_id }
+          const account = { accountId: found.value.account_id, keyId: found.value.key_id }
+          cache.put(keyHash, account)
+          return account
         })
     })
   })
