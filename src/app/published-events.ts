@@ -145,8 +145,20 @@ export const make = Effect.gen(function* () {
       )
       const valid = prepared.flatMap((p) => (Either.isRight(p) ? [p.right] : []))
       const outcomes = yield* groupCommit.appendAll(valid.map((p) => p.append))
-      const settled = yield* Effect.forEach(valid, (p, i) => Effect.either(settle(p, outcomes[i]!)), {
+      // Appended as decided: the answer is at hand, with no effect per item. Only repeats and failures
+      // need the stored state.
+      const settled: Array<Either.Either<Published, PublishFailure>> = []
+      const slow: Array<number> = []
+      valid.forEach((p, i) => {
+        const outcome = outcomes[i]!
+        if (Exit.isSuccess(outcome) && !outcome.value.duplicate) settled[i] = Either.right({ event: p.event, duplicate: false })
+        else slow.push(i)
+      })
+      const slowSettled = yield* Effect.forEach(slow, (i) => Effect.either(settle(valid[i]!, outcomes[i]!)), {
         concurrency: 8
+      })
+      slow.forEach((i, k) => {
+        settled[i] = slowSettled[k]!
       })
       let next = 0
       return prepared.map((p): Either.Either<Published, PublishFailure> =>
