@@ -14,7 +14,10 @@ export interface WebhookIndex {
   readonly get: (webhookId: string) => Webhook.Webhook | undefined
   /** Webhooks that get a delivery of this type now: active or paused (a paused one's deliveries wait). */
   readonly subscribers: (accountId: string, eventType: string) => ReadonlyArray<string>
-  /** Webhooks that exist but take no attempts now (paused or disabled). */
+  /**
+   * Webhooks that take no attempts now: paused, disabled or deleted (a deleted webhook's pending
+   * deliveries stay in the log; readers skip them).
+   */
   readonly inactive: () => ReadonlyArray<string>
   readonly size: () => number
 }
@@ -23,6 +26,7 @@ const takesDeliveries = (webhook: Webhook.Webhook) => webhook.status === "active
 
 export const makeWebhookIndex = (): WebhookIndex => {
   const webhooks = new Map<string, Webhook.Webhook>()
+  const deleted = new Set<string>()
   // accountId -> eventType -> webhook ids, kept in step with `webhooks`.
   const byAccount = new Map<string, Map<string, Set<string>>>()
 
@@ -59,6 +63,7 @@ export const makeWebhookIndex = (): WebhookIndex => {
     if (before !== undefined) unindex(before)
     if (after.status === "deleted") {
       webhooks.delete(webhookId)
+      deleted.add(webhookId)
       return true
     }
     webhooks.set(webhookId, after)
@@ -73,7 +78,7 @@ export const makeWebhookIndex = (): WebhookIndex => {
   }
 
   const inactive = () => {
-    const ids: Array<string> = []
+    const ids: Array<string> = [...deleted]
     for (const webhook of webhooks.values()) if (webhook.status !== "active") ids.push(webhook.webhookId)
     return ids
   }

@@ -1,0 +1,68 @@
+import { randomUUID } from "node:crypto"
+import { describe, expect, it } from "vitest"
+import { webhookCodec } from "../../../src/domain/codecs.js"
+import * as Webhook from "../../../src/domain/webhook.js"
+import { makeWebhookIndex } from "../../../src/delivery/webhook-index.js"
+import type { RecordedEvent } from "../../../src/eventstore/types.js"
+
+let position = 0n
+const recorded = (webhookId: string, event: Webhook.WebhookEvent): RecordedEvent => {
+  const encoded = webhookCodec.encode(event, randomUUID())
+  position++
+  return {
+    eventId: encoded.eventId,
+    streamId: `webhook-${webhookId}`,
+    streamVersion: 1,
+    type: encoded.type,
+    schemaVersion: 1,
+    data: encoded.data,
+    metadata: {},
+    position: { transactionId: position, globalPosition: position },
+    recordedAt: new Date()
+  }
+}
+
+const created = (webhookId: string, accountId: string, events: Array<"message.created" | "user.updated">) =>
+  Webhook.WebhookCreated.make({
+    webhookId,
+    accountId,
+    name: "n",
+    url: "https://example.com/h",
+    events,
+    headers: {},
+    secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    retrySchedule: null,
+    maxConcurrency: null,
+    rateLimit: null,
+    createdAt: new Date().toISOString()
+  })
+
+describe("webhook index", () => {
+  it("answers who is subscribed, as the webhook events say, per account", () => {
+    const index = makeWebhookIndex()
+    index.apply(recorded("a", created("a", "acc1", ["message.created"])))
+    index.apply(recorded("b", created("b", "acc1", ["message.created", "user.updated"])))
+    index.apply(recorded("c", created("c", "acc2", ["message.created"])))
+    expect([...index.subscribers("acc1", "message.created")].sort()).toEqual(["a", "b"])
+    expect(index.subscribers("acc1", "user.updated")).toEqual(["b"])
+    index.apply(recorded("b", Webhook.WebhookEventsChanged.make({ events: ["user.updated"] })))
+    expect(index.subscribers("acc1", "message.created")).toEqual(["a"])
+    // Paused still takes deliveries (they wait); disabled and deleted take none.
+    index.apply(recorded("a", Webhook.WebhookPaused.make({})))
+    expect(index.subscribers("acc1", "message.created")).toEqual(["a"])
+    index.apply(recorded("a", Webhook.WebhookDisabled.make({ reason: "r" })))
+    expect(index.subscribers("acc1", "message.created")).toEqual([])
+    index.apply(recorded("c", Webhook.WebhookDeleted.make({})))
+    expect(index.subscribers("acc2", "message.created")).toEqual([])
+    expect(index.get("c")).toBeUndefined()
+  })
+
+  it("lists paused, disabled and deleted webhooks as inactive, so their waiting deliveries are skipped", () => {
+    const index = makeWebhookIndex()
+    for (const id of ["p", "d", "x", "ok"]) index.apply(recorded(id, created(id, "acc", ["message.created"])))
+    index.apply(recorded("p", Webhook.WebhookPaused.make({})))
+    index.apply(recorded("d", Webhook.WebhookDisabled.make({ reason: "gone" })))
+    index.apply(recorded("x", Webhook.WebhookDeleted.make({})))
+    expect([...index.inactive()].sort()).toEqual(["d", "p", "x"])
+  })
+})
