@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url"
 import { Data, Duration, Effect, type Scope } from "effect"
 import { Agent, request } from "undici"
 import type { BenchDatabase } from "./database.js"
+import { isAlive, stopChild } from "./child-process.js"
 
 export class HooklineFailed extends Data.TaggedError("HooklineFailed")<{ readonly message: string }> {}
 
@@ -68,32 +69,6 @@ const freePort = Effect.async<number, HooklineFailed>((resume) => {
   })
 })
 
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** SIGTERM lets Hookline drain and (when profiling) write its profile; SIGKILL if it takes too long. */
-const stop = (child: ChildProcess, graceMs: number) =>
-  Effect.async<void>((resume) => {
-    const pid = child.pid
-    if (pid === undefined || child.exitCode !== null || child.signalCode !== null || !isAlive(pid)) {
-      resume(Effect.void)
-      return
-    }
-    const hard = setTimeout(() => {
-      if (isAlive(pid)) process.kill(pid, "SIGKILL")
-    }, graceMs)
-    child.once("exit", () => {
-      clearTimeout(hard)
-      resume(Effect.void)
-    })
-    process.kill(pid, "SIGTERM")
-  })
 
 /** The tail of a stream kept in memory: enough to explain a crash, bounded whatever the process prints. */
 const tailOf = (lines: Array<string>, max: number) => (chunk: Buffer) => {
@@ -163,7 +138,7 @@ const launch = (
         return { child, onExit }
       }),
       ({ child, onExit }) =>
-        Effect.zipRight(stop(child, profiling ? 20_000 : 3_000), Effect.sync(() => process.off("exit", onExit)))
+        Effect.zipRight(stopChild(child, profiling ? 20_000 : 3_000), Effect.sync(() => process.off("exit", onExit)))
     )
     const origin = `http://127.0.0.1:${port}`
     const logTail = () => lines.slice(-15).join("\n")

@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { Data, Duration, Effect, type Scope } from "effect"
+import { isAlive, stopChild } from "./child-process.js"
 import type {
   Arrival,
   Command,
@@ -31,32 +32,6 @@ const repoRoot = fileURLToPath(new URL("../", import.meta.url))
 const startTimeout = Duration.seconds(20)
 const commandTimeout = Duration.seconds(30)
 
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** Ends the child we started, by its pid: politely, then for sure. */
-const stop = (child: ChildProcess) =>
-  Effect.async<void>((resume) => {
-    const pid = child.pid
-    if (pid === undefined || child.exitCode !== null || child.signalCode !== null || !isAlive(pid)) {
-      resume(Effect.void)
-      return
-    }
-    const hard = setTimeout(() => {
-      if (isAlive(pid)) process.kill(pid, "SIGKILL")
-    }, 2000)
-    child.once("exit", () => {
-      clearTimeout(hard)
-      resume(Effect.void)
-    })
-    process.kill(pid, "SIGTERM")
-  })
 
 /**
  * Starts bench/receiver.ts in its own Node process (through tsx, like the benchmark itself) and waits for
@@ -80,7 +55,7 @@ export const startReceiver = (
         process.on("exit", onExit)
         return { child, onExit }
       }),
-      ({ child, onExit }) => Effect.zipRight(stop(child), Effect.sync(() => process.off("exit", onExit)))
+      ({ child, onExit }) => Effect.zipRight(stopChild(child, 2000), Effect.sync(() => process.off("exit", onExit)))
     )
     const pending = new Map<number, (message: Extract<ToParent, { type: "reply" }>) => void>()
     let nextId = 1
