@@ -9,6 +9,7 @@ import { EventStore, EventStoreLive } from "../../../src/eventstore/event-store.
 import { FieldCipherLive, generateKey } from "../../../src/eventstore/field-cipher.js"
 import { LogNotificationsLive } from "../../../src/eventstore/notifications.js"
 import { TestDatabase } from "../../support/database.js"
+import { eventually } from "../../support/eventually.js"
 
 const key = generateKey()
 const Store = EventStoreLive.pipe(
@@ -45,7 +46,12 @@ layer(Store, { excludeTestServices: true })("secrets at rest", (it) => {
       expect(raw[0]!.data).toContain("https://example.com/h")
       const read = yield* store.readStream("webhook-wh_enc")
       expect(read[0]!.data).toMatchObject({ secret, headers: { "X-Api-Key": "sup3r-s3cret-h3ader" } })
-      const all = yield* store.readAllOfTypes({ transactionId: 0n, globalPosition: 0n }, 10, ["WebhookCreated"])
+      // The gap-safe reader shows a commit only once no older transaction is open anywhere in the cluster,
+      // and other test files run transactions on the same cluster: wait for it.
+      const all = yield* eventually(
+        store.readAllOfTypes({ transactionId: 0n, globalPosition: 0n }, 10, ["WebhookCreated"]),
+        (page) => page.events.length > 0
+      )
       expect(all.events[0]!.data).toMatchObject({ secret })
     }))
 })
