@@ -1,5 +1,6 @@
 /**
- * Hookline itself as the benchmarks run it: `node --import tsx src/main.ts` in a child process of its own
+ * Hookline itself as the benchmarks run it: `node dist/main.js` (what `npm start` runs; `npm run bench` builds
+ * it first) in a child process of its own
  * (so its CPU and memory are its own, and a crash cannot take the runner down), on a case's fresh database,
  * listening on 127.0.0.1 only. Plus the few API calls the cases make, over undici, and polling helpers.
  *
@@ -20,7 +21,7 @@ import { isAlive, stopChild } from "./child-process.js"
 export class HooklineFailed extends Data.TaggedError("HooklineFailed")<{ readonly message: string }> {}
 
 const repoRoot = fileURLToPath(new URL("../", import.meta.url))
-const mainFile = fileURLToPath(new URL("../src/main.ts", import.meta.url))
+const mainFile = fileURLToPath(new URL("../dist/main.js", import.meta.url))
 const bareServerFile = fileURLToPath(new URL("./bare-server.ts", import.meta.url))
 const readyTimeout = Duration.seconds(90)
 // A fixed key: secrets at rest are sealed as in production, and bench code that seeds the log directly can seal them too.
@@ -104,7 +105,7 @@ interface Launched {
 }
 
 /**
- * A Node child process running `script` through tsx with PORT set, alive for the scope, and ready once
+ * A Node child process running `script` (TypeScript through tsx, JavaScript as it is) with PORT set, alive for the scope, and ready once
  * `GET readyPath` answers 200. Killed by pid when the scope closes, whether the case succeeded or not.
  */
 const launch = (
@@ -121,7 +122,7 @@ const launch = (
       Effect.sync(() => {
         const child = spawn(
           process.execPath,
-          [...(profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "--import", "tsx", script],
+          [...(profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), ...(script.endsWith(".ts") ? ["--import", "tsx"] : []), script],
           {
             cwd: repoRoot,
             stdio: ["ignore", "pipe", "pipe", ...(options.ipc ? (["ipc"] as const) : [])],
