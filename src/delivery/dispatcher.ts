@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { SqlClient } from "@effect/sql/SqlClient"
-import { Context, Duration, Effect, Layer, Schema } from "effect"
+import { Context, Duration, Effect, Layer } from "effect"
 import { Settings } from "../config.js"
 import { webhookEventTypes } from "../domain/codecs.js"
 import { deliveryIdFor, type DeliveriesScheduled } from "../domain/delivery.js"
@@ -13,9 +13,6 @@ import type { DeliveryJob } from "./endpoint-actor.js"
 import { supervised } from "../supervise.js"
 import { DeliveryRuntime, envelope } from "./runtime.js"
 import { makeWebhookIndex, type WebhookIndex } from "./webhook-index.js"
-
-/** Another dispatcher advanced the checkpoint first; this one starts over from the database. */
-class DispatcherOvertaken extends Schema.TaggedError<DispatcherOvertaken>()("DispatcherOvertaken", {}) {}
 
 export class Dispatcher extends Context.Tag("hookline/Dispatcher")<
   Dispatcher,
@@ -128,34 +125,22 @@ export const make = Effect.gen(function* () {
     let checkpoint = yield* loadCheckpoint
     const index = yield* indexAt(checkpoint)
     current = checkpoint
-    let shortWaits = 0
     for (;;) {
       const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, batchSize, types)
       if (LogPosition.compare(scannedTo, checkpoint) <= 0) {
         // A millisecond of settling lets a burst of publishes be dispatched in one transaction.
-        shortWaits = yield* notifications.awaitBeyond(
+        yield* notifications.awaitBeyond(
           checkpoint.transactionId,
-          shortWaits,
+          types,
           Duration.millis(settings.pollIntervalMs),
           Duration.millis(1)
         )
         continue
       }
-      shortWaits = 0
       const { appends, jobs } = dispatch(events, index)
-      const from = checkpoint
-      yield* sql.withTransaction(
-        Effect.gen(function* () {
-          const moved = yield* sql`UPDATE reactor_checkpoints
-               SET transaction_id = ${scannedTo.transactionId.toString()}::xid8,
-                   global_position = ${scannedTo.globalPosition.toString()}, updated_at = now()
-             WHERE name = ${reactorName}
-               AND transaction_id = ${from.transactionId.toString()}::xid8
-               AND global_position = ${from.globalPosition.toString()}
-             RETURNING 1`
-          if (moved.length === 0) return yield* new DispatcherOvertaken()
-          if (appends.length > 0) yield* store.appendBatch(appends)
-        })
+      // A failure (database away, overtaken by another instance) restarts the loop from the stored checkpoint.
+      yield* store.appendAdvancingReactor(reactorName, checkpoint, scannedTo, appends).pipe(
+        Effect.ensuring(notifications.transactionEnded)
       )
       checkpoint = scannedTo
       current = checkpoint

@@ -49,4 +49,13 @@ export class EventDecodeFailed extends Schema.TaggedError<EventDecodeFailed>()("
   }
 }
 
+/** A reactor's checkpoint was not where it expected: another instance moved it first. */
+export class ReactorOvertaken extends Schema.TaggedError<ReactorOvertaken>()("ReactorOvertaken", {
+  reactor: Schema.String
+}) {
+  override get message() {
+    return `reactor ${this.reactor} was overtaken by another instance`
+  }
+}
+
 export type AppendError = WrongExpectedVersion | DuplicateEventId | EventStoreUnavailable

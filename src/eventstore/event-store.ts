@@ -7,6 +7,7 @@ import {
   type AppendError,
   DuplicateEventId,
   EventStoreUnavailable,
+  ReactorOvertaken,
   WrongExpectedVersion
 } from "./errors.js"
 import { FieldCipher, noCipher } from "./field-cipher.js"
@@ -32,6 +33,17 @@ export interface EventStoreShape {
   readonly appendBatch: (
     appends: ReadonlyArray<StreamAppend>
   ) => Effect.Effect<ReadonlyArray<AppendResult>, AppendError>
+  /**
+   * Moves a reactor's checkpoint from `from` to `to` (compare-and-set) and appends what it decided, in
+   * one statement: the reactor neither repeats nor skips work across a crash, and pays one round trip.
+   * Fails with ReactorOvertaken when the checkpoint was not at `from` (another instance moved it).
+   */
+  readonly appendAdvancingReactor: (
+    reactor: string,
+    from: LogPosition,
+    to: LogPosition,
+    appends: ReadonlyArray<StreamAppend>
+  ) => Effect.Effect<ReadonlyArray<AppendResult>, AppendError | ReactorOvertaken>
   readonly readStream: (
     streamId: string,
     fromVersion?: number
@@ -63,6 +75,12 @@ export interface EventStoreShape {
     after: LogPosition,
     options?: { readonly batchSize?: number }
   ) => Stream.Stream<RecordedEvent, EventStoreUnavailable>
+}
+
+const typesOf = (appends: ReadonlyArray<StreamAppend>) => {
+  const types = new Set<string>()
+  for (const a of appends) for (const e of a.events) types.add(e.type)
+  return types
 }
 
 export class EventStore extends Context.Tag("hookline/EventStore")<EventStore, EventStoreShape>() {}
@@ -197,13 +215,14 @@ export const make = Effect.gen(function* () {
       return groupResults(appends, rows, true)
     })
 
-  const appendBatch = (appends: ReadonlyArray<StreamAppend>): Effect.Effect<ReadonlyArray<AppendResult>, AppendError> => {
+  /** Runs `statement` ($1 = the batch as jsonb) for the non-empty appends and maps its rows and errors. */
+  const runAppend = <E>(
+    appends: ReadonlyArray<StreamAppend>,
+    statement: string,
+    params: ReadonlyArray<string>,
+    extraErrors: (pg: { code?: string | undefined }) => Option.Option<E>
+  ): Effect.Effect<ReadonlyArray<AppendResult>, AppendError | E> => {
     const nonEmpty = appends.filter((a) => a.events.length > 0)
-    if (nonEmpty.length === 0) {
-      return Effect.succeed(
-        appends.map((a) => ({ streamId: a.streamId, events: [], nextExpectedVersion: 0, duplicate: false }))
-      )
-    }
     const batch = JSON.stringify(
       nonEmpty.map((a) => ({
         stream: a.streamId,
@@ -217,16 +236,20 @@ export const make = Effect.gen(function* () {
         }))
       }))
     )
-    return timed(appendDuration, sql.unsafe<AppendedRow>("SELECT * FROM append_events($1::jsonb)", [batch])).pipe(
+    return timed(appendDuration, sql.unsafe<AppendedRow>(statement, [batch, ...params])).pipe(
       Effect.tap((rows) =>
-        Effect.zipRight(
-          Metric.update(appendBatchSize, rows.length),
-          notifications.announce(BigInt(rows[0]!.transaction_id))
-        )
+        rows.length === 0
+          ? Effect.void
+          : Effect.zipRight(
+              Metric.update(appendBatchSize, rows.length),
+              notifications.announce(BigInt(rows[0]!.transaction_id), typesOf(nonEmpty))
+            )
       ),
       Effect.map((rows) => groupResults(nonEmpty, rows, false)),
-      Effect.catchAll((error): Effect.Effect<ReadonlyArray<AppendResult>, AppendError> => {
+      Effect.catchAll((error): Effect.Effect<ReadonlyArray<AppendResult>, AppendError | E> => {
         const pg = pgErrorOf(error)
+        const extra = extraErrors(pg)
+        if (Option.isSome(extra)) return Effect.fail(extra.value)
         if (pg.code === "HL001") {
           const detail = JSON.parse(pg.detail ?? "{}") as { stream?: string; expected?: number; actual?: number }
           const streamId = detail.stream ?? ""
@@ -243,6 +266,28 @@ export const make = Effect.gen(function* () {
       })
     )
   }
+
+  const appendBatch = (appends: ReadonlyArray<StreamAppend>): Effect.Effect<ReadonlyArray<AppendResult>, AppendError> => {
+    if (appends.every((a) => a.events.length === 0)) {
+      return Effect.succeed(
+        appends.map((a) => ({ streamId: a.streamId, events: [], nextExpectedVersion: 0, duplicate: false }))
+      )
+    }
+    return runAppend(appends, "SELECT * FROM append_events($1::jsonb)", [], () => Option.none<never>())
+  }
+
+  const appendAdvancingReactor = (
+    reactor: string,
+    from: LogPosition,
+    to: LogPosition,
+    appends: ReadonlyArray<StreamAppend>
+  ) =>
+    runAppend(
+      appends,
+      "SELECT * FROM advance_reactor($2, $3::xid8, $4::bigint, $5::xid8, $6::bigint, $1::jsonb)",
+      [reactor, from.transactionId.toString(), from.globalPosition.toString(), to.transactionId.toString(), to.globalPosition.toString()],
+      (pg) => (pg.code === "HL002" ? Option.some(new ReactorOvertaken({ reactor })) : Option.none())
+    )
 
   const append = (streamId: string, expectedVersion: ExpectedVersion, events: ReadonlyArray<NewEvent>) =>
     Effect.map(appendBatch([{ streamId, expectedVersion, events }]), (results) => results[0]!)
@@ -312,19 +357,18 @@ export const make = Effect.gen(function* () {
     const batchSize = options?.batchSize ?? 1000
     return Stream.paginateChunkEffect(after, (cursor) =>
       Effect.gen(function* () {
-        let waited = 0
         for (;;) {
           const events = yield* readAll(cursor, batchSize)
           if (events.length > 0) {
             return [Chunk.unsafeFromArray(events), Option.some(events[events.length - 1]!.position)] as const
           }
-          waited = yield* notifications.awaitBeyond(cursor.transactionId, waited, pollInterval)
+          yield* notifications.awaitBeyond(cursor.transactionId, "all", pollInterval)
         }
       })
     )
   }
 
-  return EventStore.of({ append, appendBatch, readStream, readAll, readAllOfTypes, head, subscribe })
+  return EventStore.of({ append, appendBatch, appendAdvancingReactor, readStream, readAll, readAllOfTypes, head, subscribe })
 })
 
 export const EventStoreLive = Layer.effect(EventStore, make)

@@ -1,33 +1,41 @@
 import { PgClient } from "@effect/sql-pg"
 import { Context, Duration, Effect, Layer, Queue, Redacted, Schedule, Schema, Stream, SubscriptionRef } from "effect"
+import { randomUUID } from "node:crypto"
 import pg from "pg"
 
 export const eventsChannel = "hookline_events"
 
 export interface LogNotificationsShape {
   /**
-   * Waits until the log may hold something after a reader whose last event came from transaction
-   * `seenTransaction`, and returns the count of consecutive short waits (pass it back next time).
+   * Waits until the log may hold events of `types` after a reader whose last event came from transaction
+   * `seenTransaction`: until an announced transaction that appended such events (any events, when it was
+   * announced by another process) has become readable, that is, fell below the snapshot's xmin. Wakes
+   * after `pollInterval` regardless, in case an announcement was missed.
    *
-   * A commit that was announced but is not readable yet (an older transaction still runs, holding the
-   * snapshot's xmin back) is retried after a short, growing pause rather than a full poll interval;
-   * with nothing announced it waits for a notification, or `pollInterval` when one was missed.
+   * Readers used to poll with growing pauses while an announced commit was not readable yet: under a
+   * steady load five readers then ran thousands of empty queries a second. Now one watcher learns when
+   * announced commits become readable, and a reader wakes only for the event types it reads.
    */
   readonly awaitBeyond: (
     seenTransaction: bigint,
-    shortWaits: number,
+    types: ReadonlyArray<string> | "all",
     pollInterval: Duration.Duration,
     /**
-     * After an announcement wakes the reader, wait this much longer so the appends that follow are read
-     * together: under load a reader woken by every append would run a query per append.
+     * After a wake-up, wait this much longer so the appends that follow are read together: under load a
+     * reader woken by every append would run a query per append.
      */
     settle?: Duration.Duration
-  ) => Effect.Effect<number>
+  ) => Effect.Effect<void>
   /**
-   * Tells readers in this process at once, and other processes through one coalesced `pg_notify`, that
-   * a transaction appended events. Called by the EventStore after an append.
+   * Tells readers in this process, and other processes through one coalesced `pg_notify`, that a
+   * transaction appended events of `types`. Called by the EventStore after an append.
    */
-  readonly announce: (transactionId: bigint) => Effect.Effect<void>
+  readonly announce: (transactionId: bigint, types: Iterable<string>) => Effect.Effect<void>
+  /**
+   * A write transaction of this process ended: the snapshot's xmin may have moved, so announced commits
+   * waiting behind it may be readable now. Any writer that holds transactions open should say so.
+   */
+  readonly transactionEnded: Effect.Effect<void>
 }
 
 export class LogNotifications extends Context.Tag("hookline/LogNotifications")<
@@ -35,9 +43,11 @@ export class LogNotifications extends Context.Tag("hookline/LogNotifications")<
   LogNotificationsShape
 >() {}
 
-const maxShortWaitMs = 50
-/** Short waits before concluding the announced transaction rolled back (or is long): then wait normally. */
-const maxShortWaits = 10
+/** The longest pause between two looks at the xmin while announced commits wait behind it. */
+const maxXminPauseMs = 20
+const notifySpacing = Duration.millis(5)
+/** The shortest: in-process transaction ends can come every few microseconds; one look covers them all. */
+const minXminPauseMs = 1
 
 export class ListenConnectionLost extends Schema.TaggedError<ListenConnectionLost>()("ListenConnectionLost", {
   cause: Schema.Defect
@@ -87,18 +97,124 @@ const listenOnce = (config: pg.ClientConfig, channel: string) =>
     )
   )
 
+interface Announced {
+  readonly transactionId: bigint
+  /** The event types it appended; null when unknown (another process announced it). */
+  readonly types: ReadonlySet<string> | null
+}
+
 export const make = Effect.gen(function* () {
   const sql = yield* PgClient.PgClient
-  // The highest transaction id announced by the append trigger.
-  const announced = yield* SubscriptionRef.make(0n)
-
   const config = clientConfig(sql.config)
+  // Names this process in its notifications, so it can ignore its own.
+  const instance = randomUUID()
+
+  // Announced commits not yet readable, and per event type the highest announced transaction that is.
+  // Mutated only by synchronous code on the one JavaScript thread.
+  let waiting: Array<Announced> = []
+  const readableByType = new Map<string, bigint>()
+  let readableAny = 0n
+  // Bumped whenever something became readable: readers wait on its changes.
+  const readableVersion = yield* SubscriptionRef.make(0)
+  // Wakes the xmin watcher: something was announced, or a transaction of this process ended.
+  const wake = yield* Queue.sliding<void>(1)
+
+  const remember = (transactionId: bigint, types: ReadonlySet<string> | null) => {
+    waiting.push({ transactionId, types })
+    wake.unsafeOffer(undefined)
+  }
+
+  const readableFor = (types: ReadonlyArray<string> | "all"): bigint => {
+    let max = readableAny
+    if (types === "all") {
+      for (const value of readableByType.values()) if (value > max) max = value
+      return max
+    }
+    for (const type of types) {
+      const value = readableByType.get(type)
+      if (value !== undefined && value > max) max = value
+    }
+    return max
+  }
+
+  /** Moves every announced commit below `xmin` to readable; true when any did. */
+  const release = (xmin: bigint) => {
+    const still: Array<Announced> = []
+    let moved = false
+    for (const entry of waiting) {
+      if (entry.transactionId >= xmin) {
+        still.push(entry)
+        continue
+      }
+      moved = true
+      if (entry.types === null) {
+        if (entry.transactionId > readableAny) readableAny = entry.transactionId
+        continue
+      }
+      for (const type of entry.types) {
+        if ((readableByType.get(type) ?? 0n) < entry.transactionId) readableByType.set(type, entry.transactionId)
+      }
+    }
+    waiting = still
+    return moved
+  }
+
+  // The watcher asks on a connection of its own, through pg directly: it asks hundreds of times a
+  // second under load, and a statement through the pool costs about three times the CPU.
+  let xminClient: pg.Client | undefined
+  const dropXminClient = () => {
+    const client = xminClient
+    xminClient = undefined
+    if (client !== undefined) client.end().catch(() => undefined)
+  }
+  yield* Effect.addFinalizer(() => Effect.sync(dropXminClient))
+  const currentXmin = Effect.tryPromise(async () => {
+    if (xminClient === undefined) {
+      const client = new pg.Client({ ...config, application_name: "hookline-xmin" })
+      client.on("error", () => {
+        if (xminClient === client) dropXminClient()
+      })
+      await client.connect()
+      xminClient = client
+    }
+    const result = await xminClient.query<{ xmin: string }>("SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin")
+    return BigInt(result.rows[0]!.xmin)
+  }).pipe(Effect.tapError(() => Effect.sync(dropXminClient)))
+
+  // The xmin watcher: while announced commits wait, it looks at the xmin after every transaction end in
+  // this process (at most once a millisecond) and otherwise with growing pauses (commits of other
+  // processes), and tells the readers when something became readable.
+  yield* Effect.gen(function* () {
+    let pause = minXminPauseMs
+    for (;;) {
+      if (waiting.length === 0) {
+        yield* Queue.take(wake)
+        pause = minXminPauseMs
+      }
+      yield* Queue.takeAll(wake)
+      // The database away: nothing becomes readable; look again after a pause.
+      const xmin = yield* Effect.orElseSucceed(currentXmin, () => 0n)
+      if (release(xmin)) {
+        yield* SubscriptionRef.update(readableVersion, (n) => n + 1)
+        pause = minXminPauseMs
+      }
+      if (waiting.length === 0) continue
+      yield* Effect.sleep(Duration.millis(minXminPauseMs))
+      yield* Effect.raceFirst(Queue.take(wake), Effect.sleep(Duration.millis(pause)))
+      pause = Math.min(maxXminPauseMs, pause * 2)
+    }
+  }).pipe(Effect.forkScoped)
 
   yield* listenOnce(config, eventsChannel).pipe(
-    Stream.runForEach((payload) => {
-      const transactionId = BigInt(payload)
-      return SubscriptionRef.update(announced, (current) => (transactionId > current ? transactionId : current))
-    }),
+    Stream.runForEach((payload) =>
+      Effect.sync(() => {
+        // Our own announcements went to the readers directly, with their event types.
+        const [from, transactionId] = payload.split(":")
+        if (from !== instance && transactionId !== undefined && /^[0-9]+$/.test(transactionId)) {
+          remember(BigInt(transactionId), null)
+        }
+      })
+    ),
     // A dropped LISTEN connection is re-opened; readers poll meanwhile, so nothing is missed.
     Effect.tapErrorCause((cause) => Effect.logWarning("event notifications lost; listening again", cause)),
     Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
@@ -111,35 +227,35 @@ export const make = Effect.gen(function* () {
     Effect.flatMap((ids) => {
       let max = 0n
       for (const id of ids) if (id > max) max = id
-      return sql`SELECT pg_notify(${eventsChannel}, ${max.toString()})`
+      // At most one a few milliseconds: the other processes' readers settle for about as long anyway.
+      return Effect.zipRight(sql`SELECT pg_notify(${eventsChannel}, ${`${instance}:${max}`})`, Effect.sleep(notifySpacing))
     }),
     Effect.catchAllCause((cause) => Effect.logDebug("pg_notify failed; other processes will poll", cause)),
     Effect.forever,
     Effect.forkScoped
   )
 
-  const announce = (transactionId: bigint) =>
-    Effect.zipRight(
-      SubscriptionRef.update(announced, (current) => (transactionId > current ? transactionId : current)),
-      Queue.offer(outgoing, transactionId)
-    )
+  const announce = (transactionId: bigint, types: Iterable<string>) =>
+    Effect.suspend(() => {
+      remember(transactionId, new Set(types))
+      return Queue.offer(outgoing, transactionId)
+    })
+
+  const transactionEnded = Effect.sync(() => {
+    if (waiting.length > 0) wake.unsafeOffer(undefined)
+  })
 
   const awaitBeyond = (
     seenTransaction: bigint,
-    shortWaits: number,
+    types: ReadonlyArray<string> | "all",
     pollInterval: Duration.Duration,
     settle: Duration.Duration = Duration.zero
-  ) =>
-    Effect.flatMap(SubscriptionRef.get(announced), (latest) =>
-      latest > seenTransaction && shortWaits < maxShortWaits
-        ? Effect.as(
-            Effect.sleep(Duration.millis(Math.min(maxShortWaitMs, 2 ** shortWaits))),
-            shortWaits + 1
-          )
-        : announced.changes.pipe(
-            // The first element is the current value: past the short waits, only a new announcement counts.
-            Stream.drop(latest > seenTransaction ? 1 : 0),
-            Stream.filter((transactionId) => transactionId > seenTransaction),
+  ): Effect.Effect<void> =>
+    Effect.suspend(() =>
+      readableFor(types) > seenTransaction
+        ? Effect.void
+        : readableVersion.changes.pipe(
+            Stream.filter(() => readableFor(types) > seenTransaction),
             Stream.take(1),
             Stream.runDrain,
             Effect.timeoutTo({
@@ -147,12 +263,11 @@ export const make = Effect.gen(function* () {
               onSuccess: () => (Duration.toMillis(settle) > 0 ? Effect.sleep(settle) : Effect.void),
               onTimeout: () => Effect.void
             }),
-            Effect.flatten,
-            Effect.as(0)
+            Effect.flatten
           )
     )
 
-  return LogNotifications.of({ awaitBeyond, announce })
+  return LogNotifications.of({ awaitBeyond, announce, transactionEnded })
 })
 
 export const LogNotificationsLive = Layer.scoped(LogNotifications, make)

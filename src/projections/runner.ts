@@ -211,7 +211,6 @@ export const make = Effect.gen(function* () {
       }
       const ref = progress.get(key) ?? (yield* SubscriptionRef.make<Progress>({ checkpoint, caughtUp: false }))
       progress.set(key, ref)
-      let shortWaits = 0
 
       for (;;) {
         const { events, scannedTo } = yield* store.readAllOfTypes(
@@ -226,7 +225,7 @@ export const make = Effect.gen(function* () {
             building = false
           }
           yield* SubscriptionRef.set(ref, { checkpoint, caughtUp: true })
-          shortWaits = yield* notifications.awaitBeyond(checkpoint.transactionId, shortWaits, pollInterval, settle)
+          yield* notifications.awaitBeyond(checkpoint.transactionId, projection.eventTypes, pollInterval, settle)
           continue
         }
         const from = checkpoint
@@ -249,7 +248,8 @@ export const make = Effect.gen(function* () {
           )
           .pipe(
             Effect.as(true),
-            Effect.catchTag("CheckpointMoved", () => Effect.succeed(false))
+            Effect.catchTag("CheckpointMoved", () => Effect.succeed(false)),
+            Effect.ensuring(notifications.transactionEnded)
           )
         if (advanced) {
           checkpoint = scannedTo

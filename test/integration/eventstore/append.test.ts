@@ -104,6 +104,42 @@ layer(TestEventStore(), { excludeTestServices: true })("event store: append", (i
       expect(txIds.size).toBe(1)
     }))
 
+  it.effect("a reactor moves its checkpoint and appends in one step, only from where it read", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const sql = yield* PgClient.PgClient
+      yield* sql`INSERT INTO reactor_checkpoints (name) VALUES ('test-reactor') ON CONFLICT (name) DO NOTHING`
+      const start = { transactionId: 0n, globalPosition: 0n }
+      const next = { transactionId: 7n, globalPosition: 70n }
+      const checkpoint = sql<{ transaction_id: string; global_position: string }>`
+        SELECT transaction_id::text AS transaction_id, global_position::text AS global_position
+          FROM reactor_checkpoints WHERE name = 'test-reactor'`
+      const done = yield* store.appendAdvancingReactor("test-reactor", start, next, [
+        { streamId: "reacted-1", expectedVersion: "no_stream", events: [newEvent("Reacted")] }
+      ])
+      expect(done[0]!.events).toHaveLength(1)
+      expect(yield* checkpoint).toEqual([{ transaction_id: "7", global_position: "70" }])
+      // From a stale checkpoint: overtaken, nothing appended.
+      const stale = yield* Effect.either(
+        store.appendAdvancingReactor("test-reactor", start, { transactionId: 8n, globalPosition: 80n }, [
+          { streamId: "reacted-2", expectedVersion: "no_stream", events: [newEvent("Reacted")] }
+        ])
+      )
+      expect(Either.isLeft(stale) && stale.left._tag).toBe("ReactorOvertaken")
+      expect(yield* store.readStream("reacted-2")).toHaveLength(0)
+      // A conflicting append: the checkpoint does not move either.
+      const conflict = yield* Effect.either(
+        store.appendAdvancingReactor("test-reactor", next, { transactionId: 9n, globalPosition: 90n }, [
+          { streamId: "reacted-1", expectedVersion: "no_stream", events: [newEvent("Reacted")] }
+        ])
+      )
+      expect(Either.isLeft(conflict) && conflict.left._tag).toBe("WrongExpectedVersion")
+      expect(yield* checkpoint).toEqual([{ transaction_id: "7", global_position: "70" }])
+      // Nothing to append: the checkpoint still moves.
+      yield* store.appendAdvancingReactor("test-reactor", next, { transactionId: 9n, globalPosition: 90n }, [])
+      expect(yield* checkpoint).toEqual([{ transaction_id: "9", global_position: "90" }])
+    }))
+
   it.effect("the log refuses UPDATE, DELETE and TRUNCATE from raw SQL", () =>
     Effect.gen(function* () {
       const store = yield* EventStore

@@ -1,9 +1,9 @@
 import { expect, layer } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { Chunk, Context, Deferred, Duration, Effect, Fiber, Layer, Scope, Stream } from "effect"
+import { Chunk, Context, Deferred, Duration, Effect, Fiber, Layer, Option, Scope, Stream } from "effect"
 import { Settings } from "../../../src/config.js"
 import { EventStore, EventStoreLive } from "../../../src/eventstore/event-store.js"
-import { LogNotificationsLive } from "../../../src/eventstore/notifications.js"
+import { LogNotifications, LogNotificationsLive } from "../../../src/eventstore/notifications.js"
 import { LogPosition, type RecordedEvent } from "../../../src/eventstore/types.js"
 import { TestDatabase } from "../../support/database.js"
 
@@ -170,6 +170,58 @@ layer(Store, { excludeTestServices: true })("event store: ordering and subscript
       // The poll interval is 30 s here: arriving at all within the timeout proves the wake-up.
       expect(Date.now() - begin).toBeLessThan(10_000)
       expect(Chunk.toArray(events).map((e) => e.eventId)).toEqual(["wake-a", "wake-b", "wake-c"])
+    }))
+
+  it.scoped("a reader wakes for the event types it reads, and not for others", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const notifications = yield* LogNotifications
+      const head = yield* store.head
+      const waiting = yield* Effect.fork(
+        notifications.awaitBeyond(head.transactionId, ["Wanted"], Duration.seconds(30))
+      )
+      yield* store.append("typed-1", "any", [{ eventId: "typed-other", type: "Unwanted", data: {} }])
+      yield* Effect.sleep(Duration.millis(400))
+      expect(yield* Fiber.poll(waiting)).toEqual(Option.none())
+      const begin = Date.now()
+      yield* store.append("typed-1", "any", [{ eventId: "typed-wanted", type: "Wanted", data: {} }])
+      yield* Fiber.join(waiting).pipe(Effect.timeout(Duration.seconds(10)))
+      // The poll interval is 30 s here: waking at all proves the announcement reached it.
+      expect(Date.now() - begin).toBeLessThan(10_000)
+    }))
+
+  it.scoped("a commit held behind an open transaction wakes its reader as soon as that transaction ends", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const sql = yield* PgClient.PgClient
+      const notifications = yield* LogNotifications
+      const head = yield* store.head
+      const holding = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      // An older transaction that holds the snapshot's xmin back (it has a transaction id, never commits
+      // until told to).
+      const older = yield* Effect.fork(
+        sql.withTransaction(
+          Effect.gen(function* () {
+            yield* sql`SELECT pg_current_xact_id()`
+            yield* Deferred.succeed(holding, undefined)
+            yield* Deferred.await(release)
+          })
+        )
+      )
+      yield* Deferred.await(holding)
+      yield* store.append("held-1", "any", [{ eventId: "held-a", type: "Held", data: {} }])
+      const waiting = yield* Effect.fork(notifications.awaitBeyond(head.transactionId, ["Held"], Duration.seconds(30)))
+      yield* Effect.sleep(Duration.millis(400))
+      // Announced, but not readable yet: the reader keeps waiting.
+      expect(yield* Fiber.poll(waiting)).toEqual(Option.none())
+      expect((yield* store.readAll(head, 10)).map((e) => e.eventId)).not.toContain("held-a")
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(older)
+      const begin = Date.now()
+      yield* Fiber.join(waiting).pipe(Effect.timeout(Duration.seconds(10)))
+      expect(Date.now() - begin).toBeLessThan(10_000)
+      expect((yield* store.readAll(head, 10)).map((e) => e.eventId)).toContain("held-a")
     }))
 
   it.scoped("subscribe carries on after its LISTEN connection is killed", () =>
