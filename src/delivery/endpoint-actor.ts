@@ -11,7 +11,7 @@ import { classifyOutcome, redactHeaders, type SendOutcome } from "./outcome.js"
 import type { DeliveryRecorderShape } from "./recorder.js"
 import { nextAttemptDelayWithRetryAfter } from "./retry-policy.js"
 import { decodeSigningSecrets, sign } from "./signer.js"
-import type { WebhookIndex } from "./webhook-index.js"
+import type { WebhookDirectory } from "./webhook-directory.js"
 
 /** One attempt to make: what to send, and which attempt of the delivery it is. */
 export interface DeliveryJob {
@@ -32,7 +32,7 @@ export interface FailureEvidence {
 }
 
 export interface ActorEnvironment {
-  readonly directory: WebhookIndex
+  readonly directory: WebhookDirectory
   readonly sender: HttpSender["Type"]
   readonly recorder: DeliveryRecorderShape
   readonly globalLimit: Effect.Semaphore
@@ -280,7 +280,7 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
         yield* env.release(job, null)
         return yield* Effect.never
       }
-      const webhook = env.directory.get(webhookId)
+      const webhook = env.directory.settings(webhookId)
       if (webhook === undefined || webhook.status !== "active") {
         // Deleted, disabled or paused: the delivery waits in the log until the webhook takes it again.
         yield* env.release(job, null)
@@ -304,17 +304,21 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     }).pipe(Effect.forever)
 
   const run = Effect.gen(function* () {
+    // The settings stay loaded while the actor runs (released in the finalizer below).
+    yield* Effect.acquireRelease(env.directory.load(webhookId), () =>
+      Effect.sync(() => env.directory.unload(webhookId))
+    )
     const restored = yield* env.restore(webhookId)
     circuit = restored.circuit
     failingSince = restored.failingSince
-    const webhook = env.directory.get(webhookId)
+    const webhook = env.directory.settings(webhookId)
     const workers = Math.max(webhook?.maxConcurrency ?? env.defaultConcurrency, 1)
     const fibers: Array<Fiber.RuntimeFiber<never>> = []
     for (let i = 0; i < workers; i++) fibers.push(yield* Effect.forkScoped(worker(i)))
     // A raised limit gets its extra workers here; idle actors end so quiet webhooks cost no fiber.
     for (;;) {
       yield* Effect.sleep(Duration.seconds(1))
-      const limit = env.directory.get(webhookId)?.maxConcurrency ?? env.defaultConcurrency
+      const limit = env.directory.settings(webhookId)?.maxConcurrency ?? env.defaultConcurrency
       while (fibers.length < limit) fibers.push(yield* Effect.forkScoped(worker(fibers.length)))
       // A queue's size counts waiting takers negatively: idle workers make it below zero.
       const idle = inFlight === 0 && (yield* Queue.size(mailbox)) <= 0

@@ -22,7 +22,7 @@ import {
 import { HttpSender } from "./http-sender.js"
 import { DeliveryRecorder } from "./recorder.js"
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "./retry-policy.js"
-import { makeWebhookIndex, type WebhookIndex } from "./webhook-index.js"
+import { makeWebhookDirectory, type WebhookDirectory } from "./webhook-directory.js"
 
 export interface EndpointBacklog {
   readonly webhookId: string
@@ -35,7 +35,7 @@ export interface DeliveryRuntimeShape {
   /** Deliveries held in memory per running endpoint actor. */
   readonly backlogs: Effect.Effect<ReadonlyArray<EndpointBacklog>>
   /** The runtime's view of the webhooks, at the head of the log. */
-  readonly directory: WebhookIndex
+  readonly directory: WebhookDirectory
 }
 
 export class DeliveryRuntime extends Context.Tag("hookline/DeliveryRuntime")<DeliveryRuntime, DeliveryRuntimeShape>() {}
@@ -65,7 +65,7 @@ export const make = Effect.gen(function* () {
   const defaultRetrySchedule = Either.getOrElse(parseRetrySchedule(settings.retrySchedule), () => DEFAULT_RETRY_SCHEDULE)
 
   const startHead = yield* store.head
-  const directory = makeWebhookIndex()
+  const directory = makeWebhookDirectory(store)
   const actors = new Map<string, EndpointActor>()
   /**
    * Deliveries this process has taken: null while in memory (mailbox or in flight), else the position of
@@ -203,7 +203,6 @@ export const make = Effect.gen(function* () {
   /** Keeps `directory` at the head of the log: replays every webhook event, then follows. */
   const followWebhooks = Effect.gen(function* () {
     let checkpoint = LogPosition.start
-    let shortWaits = 0
     for (;;) {
       const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, 1000, webhookEventTypes)
       for (const event of events) {
@@ -211,12 +210,11 @@ export const make = Effect.gen(function* () {
       }
       if (LogPosition.compare(scannedTo, checkpoint) > 0) {
         checkpoint = scannedTo
-        shortWaits = 0
         continue
       }
-      shortWaits = yield* notifications.awaitBeyond(
+      yield* notifications.awaitBeyond(
         checkpoint.transactionId,
-        shortWaits,
+        webhookEventTypes,
         Duration.millis(settings.pollIntervalMs),
         Duration.millis(10)
       )
@@ -254,7 +252,7 @@ export const make = Effect.gen(function* () {
       done++
     }
     released.splice(0, done)
-    const skip = [...directory.inactive()]
+    const skip = [...directory.routes.inactive()]
     for (const [webhookId, actor] of actors) {
       if (actor.backlog() >= settings.mailboxCapacity) skip.push(webhookId)
     }
@@ -268,7 +266,7 @@ export const make = Effect.gen(function* () {
         LIMIT $3`,
       [freshGraceSeconds, skip, scanLimit]
     )
-    const candidates = rows.filter((r) => !held.has(r.delivery_id) && directory.get(r.webhook_id)?.status === "active")
+    const candidates = rows.filter((r) => !held.has(r.delivery_id) && directory.routes.get(r.webhook_id)?.status === "active")
     if (candidates.length === 0) return
     const envelopes = yield* bodies([...new Set(candidates.map((r) => r.event_id))])
     for (const row of candidates) {
