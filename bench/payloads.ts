@@ -56,7 +56,7 @@ export const eventMetadata: EventMetadata = {
   correlationId: "req_01HZX8M0A2S4D6F8G0H2J4K6"
 }
 
-/** The envelope Hookline sends for the same event (src/delivery/runtime.ts `envelope`): the body of every delivery. */
+/** The envelope Hookline sends for the same event (src/delivery/envelopes.ts `envelope`): the body of every delivery. */
 export const webhookEnvelope = (n: number): string =>
   JSON.stringify({
     id: `evt_${n.toString(36).padStart(10, "0")}`,

@@ -9,6 +9,7 @@ import { type Caller, eventMetadata } from "./caller.js"
 import { publishedEventCodec } from "../domain/codecs.js"
 import { type AppendExit, GroupCommit, type PublishOverloaded } from "./group-commit.js"
 import { newEventId } from "./ids.js"
+import { EnvelopeCache, envelope } from "../delivery/envelopes.js"
 
 export interface Published {
   readonly event: PublishedEvent.EventPublished
@@ -71,6 +72,16 @@ export const make = Effect.gen(function* () {
   const store = yield* EventStore
   const groupCommit = yield* GroupCommit
   const settings = yield* Settings
+  const envelopes = yield* Effect.serviceOption(EnvelopeCache)
+
+  /** Hands a newly stored event's body to this process's dispatcher (never a repeated or refused one). */
+  const handOver = (prepared: Prepared) => {
+    if (Option.isNone(envelopes)) return
+    envelopes.value.put(prepared.event.eventId, {
+      body: envelope(prepared.event),
+      correlationId: prepared.append.events[0]?.metadata?.correlationId
+    })
+  }
 
   const load = (eventId: string) =>
     loadAggregate(Streams.eventStream(eventId), publishedEventCodec, foldPublished, { skipOtherTypes: true }).pipe(
@@ -110,7 +121,10 @@ export const make = Effect.gen(function* () {
    */
   const settle = (prepared: Prepared, outcome: AppendExit): Effect.Effect<Published, PublishFailure> =>
     Effect.gen(function* () {
-      if (Exit.isSuccess(outcome) && !outcome.value.duplicate) return { event: prepared.event, duplicate: false }
+      if (Exit.isSuccess(outcome) && !outcome.value.duplicate) {
+        handOver(prepared)
+        return { event: prepared.event, duplicate: false }
+      }
       if (Exit.isFailure(outcome)) {
         const error = yield* Effect.either(Effect.failCause(outcome.cause))
         if (Either.isLeft(error) && error.left._tag === "EventStoreUnavailable") return yield* error.left
@@ -151,7 +165,10 @@ export const make = Effect.gen(function* () {
       const slow: Array<number> = []
       valid.forEach((p, i) => {
         const outcome = outcomes[i]!
-        if (Exit.isSuccess(outcome) && !outcome.value.duplicate) settled[i] = Either.right({ event: p.event, duplicate: false })
+        if (Exit.isSuccess(outcome) && !outcome.value.duplicate) {
+          handOver(p)
+          settled[i] = Either.right({ event: p.event, duplicate: false })
+        }
         else slow.push(i)
       })
       const slowSettled = yield* Effect.forEach(slow, (i) => Effect.either(settle(valid[i]!, outcomes[i]!)), {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { SqlClient } from "@effect/sql/SqlClient"
-import { Context, Duration, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Layer, Option } from "effect"
 import { Settings } from "../config.js"
 import { webhookEventTypes } from "../domain/codecs.js"
 import { deliveryIdFor, type DeliveriesScheduled } from "../domain/delivery.js"
@@ -11,7 +11,8 @@ import { LogNotifications } from "../eventstore/notifications.js"
 import { LogPosition, type RecordedEvent, type StreamAppend } from "../eventstore/types.js"
 import type { DeliveryJob } from "./endpoint-actor.js"
 import { supervised } from "../supervise.js"
-import { DeliveryRuntime, envelope } from "./runtime.js"
+import { DeliveryRuntime } from "./runtime.js"
+import { EnvelopeCache, type Envelope, loadEnvelopes, makeEnvelopeCache } from "./envelopes.js"
 import { makeWebhookIndex, type WebhookIndex } from "./webhook-index.js"
 
 export class Dispatcher extends Context.Tag("hookline/Dispatcher")<
@@ -41,6 +42,8 @@ export const make = Effect.gen(function* () {
   const notifications = yield* LogNotifications
   const runtime = yield* DeliveryRuntime
   const settings = yield* Settings
+  // Without the cache (a test wiring the dispatcher alone) every body is read from the log.
+  const cache = Option.getOrElse(yield* Effect.serviceOption(EnvelopeCache), () => makeEnvelopeCache(0))
   const types = [...webhookEventTypes, "EventPublished"]
   let current = LogPosition.start
 
@@ -68,7 +71,7 @@ export const make = Effect.gen(function* () {
       }
     })
 
-  const dispatch = (events: ReadonlyArray<RecordedEvent>, index: WebhookIndex) => {
+  const dispatch = (events: ReadonlyArray<RecordedEvent>, index: WebhookIndex, bodies: ReadonlyMap<string, Envelope>) => {
     const appends: Array<StreamAppend> = []
     const jobs: Array<DeliveryJob> = []
     const scheduledAt = new Date().toISOString()
@@ -78,8 +81,8 @@ export const make = Effect.gen(function* () {
         continue
       }
       // Written by the publish path's own schema moments ago: read as such, without a decode pass on
-      // the hot path (its payload was validated at publish).
-      const event = recorded.data as Omit<EventPublished, "_tag">
+      // the hot path (its payload was validated at publish, and is not read here: see `bodies`).
+      const event = recorded.data as Omit<EventPublished, "_tag" | "data">
       const targets =
         event.targetWebhookId !== undefined
           ? index.get(event.targetWebhookId)?.accountId === event.accountId ? [event.targetWebhookId] : []
@@ -105,7 +108,10 @@ export const make = Effect.gen(function* () {
           }
         ]
       })
-      const body = envelope(event)
+      const body = bodies.get(event.eventId)?.body
+      // Every published event in the log has a body; none would mean the event vanished: dispatch it
+      // anyway (the scanner sends its deliveries from the log).
+      if (body === undefined) continue
       for (const delivery of deliveries) {
         if (index.get(delivery.webhookId)?.status !== "active") continue
         jobs.push({
@@ -121,12 +127,31 @@ export const make = Effect.gen(function* () {
     return { appends, jobs }
   }
 
+  /** The envelopes of the published events among `events`: from the cache, the rest from the log. */
+  const bodiesOf = (events: ReadonlyArray<RecordedEvent>) =>
+    Effect.gen(function* () {
+      const bodies = new Map<string, Envelope>()
+      const missing: Array<string> = []
+      for (const recorded of events) {
+        if (recorded.type !== "EventPublished") continue
+        const eventId = (recorded.data as { readonly eventId: string }).eventId
+        const cached = cache.take(eventId)
+        if (cached === undefined) missing.push(eventId)
+        else bodies.set(eventId, cached)
+      }
+      if (missing.length === 0) return bodies
+      const loaded = yield* loadEnvelopes(missing).pipe(Effect.provideService(SqlClient, sql))
+      for (const [eventId, value] of loaded) bodies.set(eventId, value)
+      return bodies
+    })
+
   const run = Effect.gen(function* () {
     let checkpoint = yield* loadCheckpoint
     const index = yield* indexAt(checkpoint)
     current = checkpoint
     for (;;) {
-      const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, batchSize, types)
+      // Payloads stay in the database: the bodies come from the publisher's cache, or one query.
+      const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, batchSize, types, ["data"])
       if (LogPosition.compare(scannedTo, checkpoint) <= 0) {
         // A millisecond of settling lets a burst of publishes be dispatched in one transaction.
         yield* notifications.awaitBeyond(
@@ -137,7 +162,7 @@ export const make = Effect.gen(function* () {
         )
         continue
       }
-      const { appends, jobs } = dispatch(events, index)
+      const { appends, jobs } = dispatch(events, index, yield* bodiesOf(events))
       // A failure (database away, overtaken by another instance) restarts the loop from the stored checkpoint.
       yield* store.appendAdvancingReactor(reactorName, checkpoint, scannedTo, appends).pipe(
         Effect.ensuring(notifications.transactionEnded)

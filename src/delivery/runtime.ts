@@ -4,7 +4,7 @@ import { Context, Duration, Effect, Either, FiberMap, Layer } from "effect"
 import { withConflictRetry, loadAggregate, expectedVersion } from "../app/aggregate.js"
 import { Settings } from "../config.js"
 import { endpointCodec, webhookCodec, webhookEventTypes } from "../domain/codecs.js"
-import { endpointStream, eventStream, webhookStream } from "../domain/streams.js"
+import { endpointStream, webhookStream } from "../domain/streams.js"
 import * as Webhook from "../domain/webhook.js"
 import { EventStore } from "../eventstore/event-store.js"
 import { LogNotifications } from "../eventstore/notifications.js"
@@ -22,6 +22,7 @@ import {
 import { HttpSender } from "./http-sender.js"
 import { DeliveryRecorder } from "./recorder.js"
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "./retry-policy.js"
+import { loadEnvelopes } from "./envelopes.js"
 import { makeWebhookDirectory, type WebhookDirectory } from "./webhook-directory.js"
 
 export interface EndpointBacklog {
@@ -221,18 +222,6 @@ export const make = Effect.gen(function* () {
     }
   })
 
-  const bodies = (eventIds: ReadonlyArray<string>) =>
-    Effect.map(
-      sql.unsafe<{
-        data: { eventId: string; type: string; occurredAt: string; data: unknown }
-        metadata: { correlationId?: string }
-      }>(
-        `SELECT data, metadata FROM events WHERE stream_id = ANY($1::text[]) AND event_type = 'EventPublished'`,
-        [eventIds.map((id) => eventStream(id))]
-      ),
-      (rows) => new Map(rows.map((r) => [r.data.eventId, { body: envelope(r.data), correlationId: r.metadata.correlationId }]))
-    )
-
   /**
    * Loads what is due and not in memory: retries whose time has come, deliveries that did not fit a
    * mailbox, were waiting on a paused webhook, asked for again, or were in flight when a process died.
@@ -268,7 +257,9 @@ export const make = Effect.gen(function* () {
     )
     const candidates = rows.filter((r) => !held.has(r.delivery_id) && directory.routes.get(r.webhook_id)?.status === "active")
     if (candidates.length === 0) return
-    const envelopes = yield* bodies([...new Set(candidates.map((r) => r.event_id))])
+    const envelopes = yield* loadEnvelopes([...new Set(candidates.map((r) => r.event_id))]).pipe(
+      Effect.provideService(SqlClient, sql)
+    )
     for (const row of candidates) {
       const published = envelopes.get(row.event_id)
       if (published === undefined) continue
@@ -307,9 +298,5 @@ export const make = Effect.gen(function* () {
     directory
   })
 })
-
-/** The JSON body every receiver gets: `{id, type, timestamp, data}`. */
-export const envelope = (event: { readonly eventId: string; readonly type: string; readonly occurredAt: string; readonly data: unknown }) =>
-  JSON.stringify({ id: event.eventId, type: event.type, timestamp: event.occurredAt, data: event.data })
 
 export const DeliveryRuntimeLive = Layer.scoped(DeliveryRuntime, make)

@@ -62,6 +62,31 @@ const publish = (key: string, id: string) =>
   client.request("POST", "/v1/events", { token: key, json: { id, type: "message.created", data: messageCreated() } })
 
 describe("deliveries API", () => {
+  it("delivers the body that was stored: a repeated id with other data changes nothing", async () => {
+    const { key } = await createAccount(client, "pro")
+    await client.request("POST", "/v1/webhooks", { token: key, json: webhookInput({ url: `${receiverUrl}/ok/body` }) })
+    const first = messageCreated()
+    const other = messageCreated({ text: "not this one" })
+    const stored = await client.request("POST", "/v1/events", {
+      token: key,
+      json: { id: "body-once", type: "message.created", data: first }
+    })
+    expect(stored.status).toBe(202)
+    const again = await client.request("POST", "/v1/events/batch", {
+      token: key,
+      json: { events: [{ id: "body-once", type: "message.created", data: other }] }
+    })
+    expect(again.status).toBe(200)
+    const arrived = await eventually(
+      async () => arrivals.filter((a) => a.headers["webhook-id"] === "body-once"),
+      (found) => found.length > 0
+    )
+    await new Promise((r) => setTimeout(r, 300))
+    expect(arrivals.filter((a) => a.headers["webhook-id"] === "body-once")).toHaveLength(1)
+    const body = JSON.parse(arrived[0]!.body) as { id: string; data: unknown }
+    expect(body).toMatchObject({ id: "body-once", type: "message.created", data: first })
+  })
+
   it("shows the delivery log, each delivery with its attempts, and the event with its deliveries", async () => {
     const { key } = await createAccount(client, "pro")
     const created = await client.request("POST", "/v1/webhooks", {
