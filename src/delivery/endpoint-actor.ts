@@ -43,7 +43,7 @@ export interface ActorEnvironment {
   readonly mailboxCapacity: number
   readonly circuit: Circuit.CircuitBreakerConfig
   /** The job left memory: held until `after` is projected (null: at once, nothing was recorded). */
-  readonly release: (job: DeliveryJob, after: LogPosition | null) => Effect.Effect<void>
+  readonly release: (job: DeliveryJob, after: LogPosition | null) => void
   readonly disable: (webhookId: string, reason: string) => Effect.Effect<void>
   /** A webhook failing without a single success for this long is disabled. */
   readonly disableAfterFailingMs: number
@@ -129,17 +129,16 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
           appends: [{ streamId: endpointStream(webhookId), expectedVersion: "any", events: [endpointEvent(step.transition.value, now)] }]
         })
 
-  /** Waits while the circuit is open; true when this send is the half-open probe. */
+  /** Waits while the circuit is open. */
   const passCircuit: Effect.Effect<void> = Effect.suspend(() => {
     const now = Date.now()
     const check = Circuit.canSend(circuit, now, env.circuit)
     circuit = check.state
-    return Effect.zipRight(
-      recordTransition(check, now),
+    const after =
       check.decision._tag === "Wait"
         ? Effect.zipRight(Effect.sleep(Duration.millis(Math.min(check.decision.ms, 1000))), passCircuit)
         : Effect.void
-    )
+    return Option.isNone(check.transition) ? after : Effect.zipRight(recordTransition(check, now), after)
   })
 
   // Send times of the last `rateLimit` attempts, oldest first: the hard bound behind the spacing.
@@ -225,8 +224,9 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
 
   const attempt = (job: DeliveryJob, webhook: Webhook.Webhook) =>
     Effect.gen(function* () {
-      yield* passCircuit
-      yield* passRateLimit(webhook.rateLimit)
+      // A closed circuit and no rate limit, the common case, cost no Effect steps.
+      if (circuit._tag !== "Closed") yield* passCircuit
+      if (webhook.rateLimit !== null) yield* passRateLimit(webhook.rateLimit)
       const startedAt = Date.now()
       const headers: Record<string, string> = {
         ...webhook.headers,
@@ -277,13 +277,13 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
       lastActivity = Date.now()
       if (env.draining()) {
         // Stopping: this job stays in the log for the next start.
-        yield* env.release(job, null)
+        env.release(job, null)
         return yield* Effect.never
       }
       const webhook = env.directory.settings(webhookId)
       if (webhook === undefined || webhook.status !== "active") {
         // Deleted, disabled or paused: the delivery waits in the log until the webhook takes it again.
-        yield* env.release(job, null)
+        env.release(job, null)
         return
       }
       const limit = webhook.maxConcurrency ?? env.defaultConcurrency
@@ -299,7 +299,7 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
           inFlight--
           lastActivity = Date.now()
         })),
-        Effect.onInterrupt(() => env.release(job, null))
+        Effect.onInterrupt(() => Effect.sync(() => env.release(job, null)))
       )
     }).pipe(Effect.forever)
 
@@ -329,7 +329,7 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
       Effect.gen(function* () {
         stopped = true
         const left = yield* Queue.takeAll(mailbox)
-        for (const job of left) yield* env.release(job, null)
+        for (const job of left) env.release(job, null)
       })
     )
   )

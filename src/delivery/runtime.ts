@@ -151,14 +151,13 @@ export const make = Effect.gen(function* () {
       maxCooldownMs: settings.circuitMaxCooldownMs,
       probeTimeoutMs: Math.max(60_000, settings.deliveryTimeoutMs * 2)
     },
-    release: (job, after) =>
-      Effect.sync(() => {
-        if (after === null) held.delete(job.deliveryId)
-        else {
-          held.set(job.deliveryId, after)
-          released.push({ deliveryId: job.deliveryId, after })
-        }
-      }),
+    release: (job, after) => {
+      if (after === null) held.delete(job.deliveryId)
+      else {
+        held.set(job.deliveryId, after)
+        released.push({ deliveryId: job.deliveryId, after })
+      }
+    },
     disable,
     disableAfterFailingMs: settings.disableAfterFailingMs,
     restore: (webhookId) => restore(webhookId),
