@@ -61,7 +61,9 @@ export const loadEnvelopes = (eventIds: ReadonlyArray<string>) =>
         data: { eventId: string; type: string; occurredAt: string; data: unknown }
         metadata: { correlationId?: string }
       }>(
-        `SELECT data, metadata FROM events WHERE stream_id = ANY($1::text[]) AND event_type = 'EventPublished'`,
+        // EventPublished is always the first event of its stream: an exact key, looked up by index.
+        `SELECT data, metadata FROM events
+          WHERE stream_id = ANY($1::text[]) AND stream_version = 1 AND event_type = 'EventPublished'`,
         [eventIds.map((id) => eventStream(id))]
       ),
       (rows) =>

@@ -57,9 +57,10 @@ export interface EventStoreShape {
     limit: number
   ) => Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable>
   /**
-   * Like `readAll`, restricted to some event types, and says how far the log was scanned: to the last
-   * event returned when the page is full, otherwise to the head of the same snapshot, so a reader of
-   * rare events can still advance its checkpoint past everything else.
+   * Like `readAll`, restricted to some event types: scans a window of the log in order (4 × `limit`
+   * rows) and returns the events of those types in it, and says how far the log was scanned (`scannedTo`,
+   * the head of the same snapshot when the window reached it: `atHead`), so a reader of rare events
+   * still advances its checkpoint past everything else, and every read costs a bounded amount.
    */
   readonly readAllOfTypes: (
     after: LogPosition,
@@ -67,7 +68,10 @@ export interface EventStoreShape {
     types: ReadonlyArray<string>,
     /** Top-level payload fields the reader does not need: left in the database, never parsed. */
     omitFields?: ReadonlyArray<string>
-  ) => Effect.Effect<{ readonly events: ReadonlyArray<RecordedEvent>; readonly scannedTo: LogPosition }, EventStoreUnavailable>
+  ) => Effect.Effect<
+    { readonly events: ReadonlyArray<RecordedEvent>; readonly scannedTo: LogPosition; readonly atHead: boolean },
+    EventStoreUnavailable
+  >
   /** The last position `readAll` can reach right now (the start when the log is empty). */
   readonly head: Effect.Effect<LogPosition, EventStoreUnavailable>
   /** Every event after `after`, in log order, forever: wakes on NOTIFY, polls as a fallback. */
@@ -128,22 +132,33 @@ const readAllSql = `SELECT ${columns} FROM events
  ORDER BY events.transaction_id, events.global_position
  LIMIT $3`
 
-// One statement, so the page and the head come from the same snapshot.
-const readAllOfTypesSql = `WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
-page AS (
-  SELECT events.* FROM events, snap
+// One statement, so the page and the head come from the same snapshot. It scans a window of the log in
+// order and keeps the rows of the wanted types: filtering inside the ordered scan let the planner pick a
+// bitmap scan of the whole range after the checkpoint plus a sort (its type estimates lag a growing
+// table), so a reader behind by N events paid O(N) for every page. The window bounds every read.
+const readAllOfTypesSql = `WITH scanned AS MATERIALIZED (
+  SELECT events.* FROM events
    WHERE (events.transaction_id, events.global_position) > ($1::text::xid8, $2::bigint)
-     AND events.transaction_id < snap.xmin
-     AND events.event_type = ANY($4::text[])
+     AND events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
    ORDER BY events.transaction_id, events.global_position
    LIMIT $3),
+reach AS (
+  SELECT scanned.transaction_id, scanned.global_position, count(*) OVER () AS n FROM scanned
+   ORDER BY scanned.transaction_id DESC, scanned.global_position DESC LIMIT 1),
 head AS (
-  SELECT events.transaction_id, events.global_position FROM events, snap
-   WHERE events.transaction_id < snap.xmin
+  SELECT events.transaction_id, events.global_position FROM events
+   WHERE events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
    ORDER BY events.transaction_id DESC, events.global_position DESC LIMIT 1)
-SELECT ${columns.replace("data,", "data - $5::text[] AS data,")}, false AS is_head FROM page
+(SELECT ${columns.replace("data,", "data - $5::text[] AS data,")}, 'event' AS kind, NULL::bigint AS n FROM scanned
+  WHERE scanned.event_type = ANY($4::text[])
+  ORDER BY scanned.transaction_id, scanned.global_position)
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, head.transaction_id::text, head.global_position::text, NULL, true FROM head`
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, reach.transaction_id::text, reach.global_position::text, NULL, 'reach', reach.n FROM reach
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, head.transaction_id::text, head.global_position::text, NULL, 'head', NULL FROM head`
+
+/** Rows a typed read scans per events it may return: sparse types advance this much faster per query. */
+const scanWindowFactor = 4
 
 const headSql = `SELECT transaction_id::text AS transaction_id, global_position::text AS global_position FROM events
  WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -318,10 +333,10 @@ export const make = Effect.gen(function* () {
     omitFields: ReadonlyArray<string> = []
   ) =>
     sql
-      .unsafe<EventRow & { readonly is_head: boolean }>(readAllOfTypesSql, [
+      .unsafe<EventRow & { readonly kind: "event" | "reach" | "head"; readonly n: string | null }>(readAllOfTypesSql, [
         after.transactionId.toString(),
         after.globalPosition.toString(),
-        limit,
+        limit * scanWindowFactor,
         types,
         omitFields
       ])
@@ -329,16 +344,23 @@ export const make = Effect.gen(function* () {
         Effect.map((rows) => {
           const events: Array<RecordedEvent> = []
           let head: LogPosition = after
+          let reach: LogPosition = after
+          let scanned = 0
           for (const row of rows) {
-            if (row.is_head) {
-              head = { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) }
-            } else {
+            if (row.kind === "event") {
               events.push(toRecorded(row))
+              continue
+            }
+            const position = { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) }
+            if (row.kind === "head") head = position
+            else {
+              reach = position
+              scanned = Number(row.n)
             }
           }
-          const last = events.length > 0 ? events[events.length - 1]!.position : after
-          const scannedTo = events.length >= limit || LogPosition.compare(head, last) < 0 ? last : head
-          return { events, scannedTo }
+          // A full window: read up to where it ended. Otherwise it reached the head of the same snapshot.
+          const atHead = scanned < limit * scanWindowFactor && LogPosition.compare(head, reach) >= 0
+          return { events, scannedTo: atHead ? head : reach, atHead }
         }),
         Effect.mapError(unavailable("readAllOfTypes"))
       )

@@ -213,7 +213,7 @@ export const make = Effect.gen(function* () {
       progress.set(key, ref)
 
       for (;;) {
-        const { events, scannedTo } = yield* store.readAllOfTypes(
+        const { events, scannedTo, atHead } = yield* store.readAllOfTypes(
           checkpoint,
           building ? rebuildBatchSize : batchSize,
           projection.eventTypes,
@@ -253,7 +253,7 @@ export const make = Effect.gen(function* () {
           )
         if (advanced) {
           checkpoint = scannedTo
-          yield* SubscriptionRef.set(ref, { checkpoint, caughtUp: events.length < (building ? rebuildBatchSize : batchSize) })
+          yield* SubscriptionRef.set(ref, { checkpoint, caughtUp: atHead })
           continue
         }
         // Someone else applied this batch: continue from where they are, or stop if retired.

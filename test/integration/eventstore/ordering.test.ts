@@ -124,17 +124,25 @@ layer(Store, { excludeTestServices: true })("event store: ordering and subscript
       const reader = yield* Effect.fork(
         Effect.gen(function* () {
           let cursor = start
-          let idleAfterDone = 0
-          while (idleAfterDone < 2) {
+          // Reads until the writers are done and every committed event has been seen (bounded): other
+          // test files hold transactions open on the same cluster, so the last commits can take a moment
+          // to become readable. The assertions below say whether what was read is exactly right.
+          const deadline = Date.now() + 20_000
+          const seenIds = new Set<string>()
+          const caughtUp = () => [...committed].every((id) => seenIds.has(id))
+          while (Date.now() < deadline && !((yield* Deferred.isDone(done)) && caughtUp())) {
             const batch = yield* store.readAll(cursor, 17)
             if (batch.length > 0) {
               seen.push(...batch)
+              for (const event of batch) seenIds.add(event.eventId)
               cursor = batch[batch.length - 1]!.position
             } else {
-              if (yield* Deferred.isDone(done)) idleAfterDone++
               yield* Effect.sleep(Duration.millis(2))
             }
           }
+          // Anything after the last commit would be a phantom: one more read to catch it.
+          yield* Effect.sleep(Duration.millis(50))
+          seen.push(...(yield* store.readAll(cursor, 1000)))
         })
       )
       yield* Effect.all(Array.from({ length: writers }, (_, w) => writer(w)), { concurrency: "unbounded" })
