@@ -170,7 +170,13 @@ export const make = Effect.gen(function* () {
   yield* Effect.addFinalizer(() => Effect.sync(dropXminClient))
   const currentXmin = Effect.tryPromise(async () => {
     if (xminClient === undefined) {
-      const client = new pg.Client({ ...config, application_name: "hookline-xmin" })
+      // Bounded waits: a connection that hangs (rather than fails) must not stall every reader's wake-up.
+      const client = new pg.Client({
+        ...config,
+        application_name: "hookline-xmin",
+        connectionTimeoutMillis: 5_000,
+        query_timeout: 5_000
+      })
       client.on("error", () => {
         if (xminClient === client) dropXminClient()
       })
