@@ -9,7 +9,7 @@ import { type Caller, eventMetadata } from "./caller.js"
 import { publishedEventCodec } from "../domain/codecs.js"
 import { type AppendExit, GroupCommit, type PublishOverloaded } from "./group-commit.js"
 import { newEventId } from "./ids.js"
-import { EnvelopeCache, envelope } from "../delivery/envelopes.js"
+import { EnvelopeCache } from "../delivery/envelopes.js"
 
 export interface Published {
   readonly event: PublishedEvent.EventPublished
@@ -78,7 +78,7 @@ export const make = Effect.gen(function* () {
   const handOver = (prepared: Prepared) => {
     if (Option.isNone(envelopes)) return
     envelopes.value.put(prepared.event.eventId, {
-      body: envelope(prepared.event),
+      source: prepared.event,
       correlationId: prepared.append.events[0]?.metadata?.correlationId
     })
   }

@@ -12,7 +12,7 @@ import { LogPosition, type RecordedEvent, type StreamAppend } from "../eventstor
 import type { DeliveryJob } from "./endpoint-actor.js"
 import { supervised } from "../supervise.js"
 import { DeliveryRuntime } from "./runtime.js"
-import { EnvelopeCache, type Envelope, loadEnvelopes, makeEnvelopeCache } from "./envelopes.js"
+import { EnvelopeCache, type Envelope, envelope, loadEnvelopes, makeEnvelopeCache } from "./envelopes.js"
 import { makeWebhookIndex, type WebhookIndex } from "./webhook-index.js"
 
 export class Dispatcher extends Context.Tag("hookline/Dispatcher")<
@@ -71,9 +71,16 @@ export const make = Effect.gen(function* () {
       }
     })
 
-  const dispatch = (events: ReadonlyArray<RecordedEvent>, index: WebhookIndex, bodies: ReadonlyMap<string, Envelope>) => {
+  /** An event's first attempts, to hand to the endpoints once its body is at hand. */
+  interface Handover {
+    readonly eventId: string
+    readonly deliveries: ReadonlyArray<{ readonly deliveryId: string; readonly webhookId: string }>
+    readonly correlationId: string | undefined
+  }
+
+  const dispatch = (events: ReadonlyArray<RecordedEvent>, index: WebhookIndex) => {
     const appends: Array<StreamAppend> = []
-    const jobs: Array<DeliveryJob> = []
+    const handovers: Array<Handover> = []
     const scheduledAt = new Date().toISOString()
     for (const recorded of events) {
       if (recorded.type !== "EventPublished") {
@@ -81,7 +88,7 @@ export const make = Effect.gen(function* () {
         continue
       }
       // Written by the publish path's own schema moments ago: read as such, without a decode pass on
-      // the hot path (its payload was validated at publish, and is not read here: see `bodies`).
+      // the hot path (its payload was validated at publish, and is not read here: see `jobsFor`).
       const event = recorded.data as Omit<EventPublished, "_tag" | "data">
       const targets =
         event.targetWebhookId !== undefined
@@ -108,41 +115,51 @@ export const make = Effect.gen(function* () {
           }
         ]
       })
-      const body = bodies.get(event.eventId)?.body
-      // Every published event in the log has a body; none would mean the event vanished: dispatch it
-      // anyway (the scanner sends its deliveries from the log).
-      if (body === undefined) continue
-      for (const delivery of deliveries) {
-        if (index.get(delivery.webhookId)?.status !== "active") continue
-        jobs.push({
-          deliveryId: delivery.deliveryId,
-          webhookId: delivery.webhookId,
-          eventId: event.eventId,
-          body,
-          attempt: 1,
-          correlationId: recorded.metadata.correlationId
-        })
+      // Paused webhooks' deliveries wait in the log until resumed.
+      const active = deliveries.filter((d) => index.get(d.webhookId)?.status === "active")
+      if (active.length > 0) {
+        handovers.push({ eventId: event.eventId, deliveries: active, correlationId: recorded.metadata.correlationId })
       }
     }
-    return { appends, jobs }
+    return { appends, handovers }
   }
 
-  /** The envelopes of the published events among `events`: from the cache, the rest from the log. */
-  const bodiesOf = (events: ReadonlyArray<RecordedEvent>) =>
+  /**
+   * The first attempts of the dispatched events, with their bodies: from the publisher's cache (every
+   * published event's entry is taken, delivered to or not), the rest from the log in one query. An
+   * event without a body (cannot happen: its row was just read) is left to the scanner.
+   */
+  const jobsFor = (events: ReadonlyArray<RecordedEvent>, handovers: ReadonlyArray<Handover>) =>
     Effect.gen(function* () {
-      const bodies = new Map<string, Envelope>()
-      const missing: Array<string> = []
+      const cached = new Map<string, Envelope>()
       for (const recorded of events) {
         if (recorded.type !== "EventPublished") continue
         const eventId = (recorded.data as { readonly eventId: string }).eventId
-        const cached = cache.take(eventId)
-        if (cached === undefined) missing.push(eventId)
-        else bodies.set(eventId, cached)
+        const entry = cache.take(eventId)
+        if (entry !== undefined) cached.set(eventId, entry)
       }
-      if (missing.length === 0) return bodies
-      const loaded = yield* loadEnvelopes(missing).pipe(Effect.provideService(SqlClient, sql))
-      for (const [eventId, value] of loaded) bodies.set(eventId, value)
-      return bodies
+      const missing = handovers.filter((h) => !cached.has(h.eventId)).map((h) => h.eventId)
+      if (missing.length > 0) {
+        const loaded = yield* loadEnvelopes(missing).pipe(Effect.provideService(SqlClient, sql))
+        for (const [eventId, value] of loaded) cached.set(eventId, value)
+      }
+      const jobs: Array<DeliveryJob> = []
+      for (const handover of handovers) {
+        const entry = cached.get(handover.eventId)
+        if (entry === undefined) continue
+        const body = envelope(entry.source)
+        for (const delivery of handover.deliveries) {
+          jobs.push({
+            deliveryId: delivery.deliveryId,
+            webhookId: delivery.webhookId,
+            eventId: handover.eventId,
+            body,
+            attempt: 1,
+            correlationId: handover.correlationId
+          })
+        }
+      }
+      return jobs
     })
 
   const run = Effect.gen(function* () {
@@ -162,13 +179,14 @@ export const make = Effect.gen(function* () {
         )
         continue
       }
-      const { appends, jobs } = dispatch(events, index, yield* bodiesOf(events))
+      const { appends, handovers } = dispatch(events, index)
       // A failure (database away, overtaken by another instance) restarts the loop from the stored checkpoint.
       yield* store.appendAdvancingReactor(reactorName, checkpoint, scannedTo, appends).pipe(
         Effect.ensuring(notifications.transactionEnded)
       )
       checkpoint = scannedTo
       current = checkpoint
+      const jobs = yield* jobsFor(events, handovers)
       if (jobs.length > 0) yield* runtime.submit(jobs)
     }
   })

@@ -2,16 +2,24 @@ import { SqlClient } from "@effect/sql/SqlClient"
 import { Context, Effect, Layer } from "effect"
 import { eventStream } from "../domain/streams.js"
 
-/** The JSON body every receiver gets: `{id, type, timestamp, data}`. */
-export const envelope = (event: {
+/** What a receiver's body is made of. */
+export interface EnvelopeSource {
   readonly eventId: string
   readonly type: string
   readonly occurredAt: string
   readonly data: unknown
-}) => JSON.stringify({ id: event.eventId, type: event.type, timestamp: event.occurredAt, data: event.data })
+}
 
+/** The JSON body every receiver gets: `{id, type, timestamp, data}`. */
+export const envelope = (event: EnvelopeSource) =>
+  JSON.stringify({ id: event.eventId, type: event.type, timestamp: event.occurredAt, data: event.data })
+
+/**
+ * A published event as the dispatcher needs it. Serialised only when the event has deliveries (most
+ * events of most accounts have no webhook), once for all of them.
+ */
 export interface Envelope {
-  readonly body: string
+  readonly source: EnvelopeSource
   readonly correlationId: string | undefined
 }
 
@@ -67,8 +75,6 @@ export const loadEnvelopes = (eventIds: ReadonlyArray<string>) =>
         [eventIds.map((id) => eventStream(id))]
       ),
       (rows) =>
-        new Map<string, Envelope>(
-          rows.map((r) => [r.data.eventId, { body: envelope(r.data), correlationId: r.metadata.correlationId }])
-        )
+        new Map<string, Envelope>(rows.map((r) => [r.data.eventId, { source: r.data, correlationId: r.metadata.correlationId }]))
     )
   )

@@ -22,7 +22,7 @@ import {
 import { HttpSender } from "./http-sender.js"
 import { DeliveryRecorder } from "./recorder.js"
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "./retry-policy.js"
-import { loadEnvelopes } from "./envelopes.js"
+import { envelope, loadEnvelopes } from "./envelopes.js"
 import { makeWebhookDirectory, type WebhookDirectory } from "./webhook-directory.js"
 
 export interface EndpointBacklog {
@@ -266,7 +266,7 @@ export const make = Effect.gen(function* () {
         deliveryId: row.delivery_id,
         webhookId: row.webhook_id,
         eventId: row.event_id,
-        body: published.body,
+        body: envelope(published.source),
         attempt: row.attempts + 1,
         correlationId: published.correlationId
       })
