@@ -13,7 +13,7 @@ import type { DeliveryJob } from "./endpoint-actor.js"
 import { supervised } from "../supervise.js"
 import { DeliveryRuntime } from "./runtime.js"
 import { EnvelopeCache, type Envelope, envelope, loadEnvelopes, makeEnvelopeCache } from "./envelopes.js"
-import { makeWebhookIndex, type WebhookIndex } from "./webhook-index.js"
+import { makeWebhookIndex, replayPage, type WebhookIndex } from "./webhook-index.js"
 
 export class Dispatcher extends Context.Tag("hookline/Dispatcher")<
   Dispatcher,
@@ -61,7 +61,7 @@ export const make = Effect.gen(function* () {
       const index = makeWebhookIndex()
       let cursor = LogPosition.start
       for (;;) {
-        const { events, scannedTo } = yield* store.readAllOfTypes(cursor, 1000, webhookEventTypes)
+        const { events, scannedTo } = yield* store.readAllOfTypes(cursor, replayPage, webhookEventTypes)
         for (const event of events) {
           if (LogPosition.compare(event.position, checkpoint) > 0) return index
           index.apply(event)

@@ -24,6 +24,7 @@ import { DeliveryRecorder } from "./recorder.js"
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "./retry-policy.js"
 import { envelope, loadEnvelopes } from "./envelopes.js"
 import { makeWebhookDirectory, type WebhookDirectory } from "./webhook-directory.js"
+import { replayPage } from "./webhook-index.js"
 
 export interface EndpointBacklog {
   readonly webhookId: string
@@ -204,7 +205,7 @@ export const make = Effect.gen(function* () {
   const followWebhooks = Effect.gen(function* () {
     let checkpoint = LogPosition.start
     for (;;) {
-      const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, 1000, webhookEventTypes)
+      const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, replayPage, webhookEventTypes)
       for (const event of events) {
         if (!directory.apply(event)) yield* Effect.logWarning(`webhook event ${event.eventId} does not decode; skipped`)
       }

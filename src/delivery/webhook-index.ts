@@ -40,6 +40,13 @@ export interface WebhookIndex {
   readonly size: () => number
 }
 
+/**
+ * Log rows per read when folding webhook events (a window of 4 × this). Small pages: at start-up the
+ * dispatcher and the runtime each fold every webhook event, and large pages of decrypted, decoded events
+ * outlive young-generation collections and inflate the old space with garbage.
+ */
+export const replayPage = 250
+
 const takesDeliveries = (route: Route) => route.status === "active" || route.status === "paused"
 
 /** The route after one webhook event; null once deleted. */
