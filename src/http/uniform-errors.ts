@@ -43,13 +43,15 @@ export const uniformErrors =
   <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<never, R | HttpServerRequest.HttpServerRequest> =>
     Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
-      const tooLarge = errorResponse(413, {
-        code: "request_too_large",
-        message: `the request body exceeds ${options.maxRequestBytes} bytes`,
-        details: { limit: options.maxRequestBytes }
-      })
+      // Built when needed: a JSON response on every request cost more than the check.
+      const tooLarge = () =>
+        errorResponse(413, {
+          code: "request_too_large",
+          message: `the request body exceeds ${options.maxRequestBytes} bytes`,
+          details: { limit: options.maxRequestBytes }
+        })
       const declared = Number(request.headers["content-length"] ?? "0")
-      if (declared > options.maxRequestBytes) return tooLarge
+      if (declared > options.maxRequestBytes) return tooLarge()
 
       const fromCause = (cause: Cause.Cause<E>) => {
         if (Cause.isInterruptedOnly(cause)) return Effect.interrupt
@@ -90,7 +92,7 @@ export const uniformErrors =
         if (HttpServerError.isServerError(error) && error._tag === "RequestError") {
           return Effect.succeed(
             isTooLarge(error)
-              ? tooLarge
+              ? tooLarge()
               : errorResponse(400, { code: "malformed_body", message: "the request body is not valid JSON" })
           )
         }
