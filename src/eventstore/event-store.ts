@@ -137,7 +137,12 @@ const readAllSql = `SELECT ${columns} FROM events
 // bitmap scan of the whole range after the checkpoint plus a sort (its type estimates lag a growing
 // table), so a reader behind by N events paid O(N) for every page. The window bounds every read.
 const readAllOfTypesSql = `WITH scanned AS MATERIALIZED (
-  SELECT events.* FROM events
+  -- Payloads only for the wanted rows, trimmed: the window is held in memory (work_mem) until read out.
+  SELECT events.event_id, events.stream_id, events.stream_version, events.event_type, events.schema_version,
+         CASE WHEN events.event_type = ANY($4::text[]) THEN events.data - $5::text[] END AS data,
+         CASE WHEN events.event_type = ANY($4::text[]) THEN events.metadata END AS metadata,
+         events.transaction_id, events.global_position, events.recorded_at
+    FROM events
    WHERE (events.transaction_id, events.global_position) > ($1::text::xid8, $2::bigint)
      AND events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
    ORDER BY events.transaction_id, events.global_position
@@ -149,7 +154,7 @@ head AS (
   SELECT events.transaction_id, events.global_position FROM events
    WHERE events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
    ORDER BY events.transaction_id DESC, events.global_position DESC LIMIT 1)
-(SELECT ${columns.replace("data,", "data - $5::text[] AS data,")}, 'event' AS kind, NULL::bigint AS n FROM scanned
+(SELECT ${columns}, 'event' AS kind, NULL::bigint AS n FROM scanned
   WHERE scanned.event_type = ANY($4::text[])
   ORDER BY scanned.transaction_id, scanned.global_position)
 UNION ALL
