@@ -97,10 +97,24 @@ const listenOnce = (config: pg.ClientConfig, channel: string) =>
     )
   )
 
-interface Announced {
+export interface Announced {
   readonly transactionId: bigint
   /** The event types it appended; null when unknown (another process announced it). */
   readonly types: ReadonlySet<string> | null
+}
+
+const maxWaiting = 1_000
+
+/** Announcements folded into one: the newest transaction, every type. */
+export const collapse = (entries: ReadonlyArray<Announced>): Announced => {
+  let transactionId = 0n
+  let types: Set<string> | null = new Set()
+  for (const entry of entries) {
+    if (entry.transactionId > transactionId) transactionId = entry.transactionId
+    if (entry.types === null) types = null
+    else if (types !== null) for (const type of entry.types) types.add(type)
+  }
+  return { transactionId, types }
 }
 
 export const make = Effect.gen(function* () {
@@ -121,6 +135,10 @@ export const make = Effect.gen(function* () {
 
   const remember = (transactionId: bigint, types: ReadonlySet<string> | null) => {
     waiting.push({ transactionId, types })
+    // A transaction held open for long (someone's idle session) keeps everything waiting: fold the list
+    // into one entry that becomes readable with the newest, so memory stays bounded. Readers then wake a
+    // little later than they could have, never earlier than they should.
+    if (waiting.length > maxWaiting) waiting = [collapse(waiting)]
     wake.unsafeOffer(undefined)
   }
 
