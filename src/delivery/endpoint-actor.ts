@@ -149,13 +149,14 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
    * second. Spacing alone is not enough: workers woken late together (a busy event loop) would send in
    * a burst.
    */
-  const passRateLimit = (rateLimit: number | null): Effect.Effect<void> => {
-    if (rateLimit === null) return Effect.void
+  const passRateLimit = (rateLimit: number): Effect.Effect<number> => {
     const now = Date.now()
     const slot = Math.max(now, nextSlot)
     nextSlot = slot + 1000 / rateLimit
     const spaced = slot > now ? Effect.sleep(Duration.millis(slot - now)) : Effect.void
-    const window: Effect.Effect<void> = Effect.suspend(() => {
+    // Succeeds with the send time it counted: the attempt starts then, so the bound holds on the times
+    // recorded in the log too, not only on the clock readings taken here.
+    const window: Effect.Effect<number> = Effect.suspend(() => {
       const at = Date.now()
       const limit = Math.max(1, Math.floor(rateLimit))
       while (recentSends.length > limit) recentSends.shift()
@@ -164,7 +165,7 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
       }
       if (recentSends.length === limit) recentSends.shift()
       recentSends.push(at)
-      return Effect.void
+      return Effect.succeed(at)
     })
     return Effect.zipRight(spaced, window)
   }
@@ -226,8 +227,7 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     Effect.gen(function* () {
       // A closed circuit and no rate limit, the common case, cost no Effect steps.
       if (circuit._tag !== "Closed") yield* passCircuit
-      if (webhook.rateLimit !== null) yield* passRateLimit(webhook.rateLimit)
-      const startedAt = Date.now()
+      const startedAt = webhook.rateLimit !== null ? yield* passRateLimit(webhook.rateLimit) : Date.now()
       const headers: Record<string, string> = {
         ...webhook.headers,
         "webhook-id": job.eventId,
