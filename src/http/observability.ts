@@ -76,9 +76,23 @@ export const metricsText = Effect.gen(function* () {
  * Serves `GET /metrics` (Prometheus text format) and counts every API request by route and status.
  * The route label is the endpoint's path template, never the raw URL, so ids do not explode the series.
  */
-export const withObservability =
-  (routes: ReadonlyArray<LabelledRoute>, services: Context.Context<DeliveryRuntime | ProjectionRunner | SqlClient>) =>
-  <E, R>(app: HttpApp.Default<E, R>) =>
+export const withObservability = (
+  routes: ReadonlyArray<LabelledRoute>,
+  services: Context.Context<DeliveryRuntime | ProjectionRunner | SqlClient>
+) => {
+  // One tagged counter per (route, method, status), made once: a metric key built per request was
+  // hashed and compared anew on every update. Bounded by routes × methods × statuses.
+  const counters = new Map<string, Metric.Metric.Counter<number>>()
+  const counterFor = (route: string, method: string, status: number) => {
+    const key = `${method} ${route} ${status}`
+    let counter = counters.get(key)
+    if (counter === undefined) {
+      counter = Metric.tagged(Metric.tagged(Metric.tagged(httpRequests, "route", route), "method", method), "status", String(status))
+      counters.set(key, counter)
+    }
+    return counter
+  }
+  return <E, R>(app: HttpApp.Default<E, R>) =>
     Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
       const path = request.url.split("?")[0] ?? ""
@@ -89,8 +103,7 @@ export const withObservability =
       }
       const response = yield* app
       const route = routes.find((r) => r.method === request.method && r.pattern.test(path))?.path ?? "unmatched"
-      yield* Metric.increment(
-        Metric.tagged(Metric.tagged(Metric.tagged(httpRequests, "route", route), "method", request.method), "status", String(response.status))
-      )
+      yield* Metric.increment(counterFor(route, request.method, response.status))
       return response
     })
+}
