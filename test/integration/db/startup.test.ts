@@ -25,10 +25,19 @@ interface Run {
   readonly kill: (signal: NodeJS.Signals) => void
 }
 
-/** `npm start` as a user runs it (without npm): tsx on src/main.ts with an embedded database. */
+/**
+ * `npm start` as a user runs it, with an embedded database: the build, then Hookline. Signals go to the
+ * npm process, as a service manager or a terminal would send them: they must reach Hookline (an npm
+ * script without `exec` left it running behind a dead shell).
+ */
 const start = (dataDir: string, port: number): Run => {
   const { DATABASE_URL: _external, ...env } = process.env
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  // Under `npm test`, the same npm; otherwise the one on the PATH.
+  const npm = process.env.npm_execpath
+  const [command, args] = npm !== undefined && npm.endsWith(".js")
+    ? [process.execPath, [npm, "start", "--silent"]]
+    : ["npm", ["start", "--silent"]]
+  const child = spawn(command, args, {
     env: { ...env, HOOKLINE_DATA_DIR: dataDir, PORT: String(port), HOOKLINE_ADMIN_TOKEN: "hka_startup-test-token-0123456789" },
     stdio: ["ignore", "pipe", "pipe"]
   })
@@ -60,6 +69,7 @@ describe("start-up", () => {
       expect(ready.status).toBe(200)
 
       const second = start(dataDir, await freePort())
+      // Exits by itself, refused: the build before it is quick the second time (incremental).
       expect(await second.exited).not.toBe(0)
       expect(second.output()).toMatch(/another Hookline \(pid \d+\) is using the data directory/)
 
