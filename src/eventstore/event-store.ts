@@ -162,7 +162,7 @@ SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, reach.transaction_id::text, rea
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, head.transaction_id::text, head.global_position::text, NULL, 'head', NULL FROM head`
 
-/** Rows a typed read scans per events it may return: sparse types advance this much faster per query. */
+/** A typed read scans `limit` × this many rows and returns every wanted event among them. */
 const scanWindowFactor = 4
 
 const headSql = `SELECT transaction_id::text AS transaction_id, global_position::text AS global_position FROM events

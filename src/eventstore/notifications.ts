@@ -45,9 +45,10 @@ export class LogNotifications extends Context.Tag("hookline/LogNotifications")<
 
 /** The longest pause between two looks at the xmin while announced commits wait behind it. */
 const maxXminPauseMs = 20
-const notifySpacing = Duration.millis(5)
 /** The shortest: in-process transaction ends can come every few microseconds; one look covers them all. */
 const minXminPauseMs = 1
+/** The least time between two pg_notify: other processes' readers settle for about as long anyway. */
+const notifySpacing = Duration.millis(5)
 
 export class ListenConnectionLost extends Schema.TaggedError<ListenConnectionLost>()("ListenConnectionLost", {
   cause: Schema.Defect
@@ -251,7 +252,6 @@ export const make = Effect.gen(function* () {
     Effect.flatMap((ids) => {
       let max = 0n
       for (const id of ids) if (id > max) max = id
-      // At most one a few milliseconds: the other processes' readers settle for about as long anyway.
       return Effect.zipRight(sql`SELECT pg_notify(${eventsChannel}, ${`${instance}:${max}`})`, Effect.sleep(notifySpacing))
     }),
     Effect.catchAllCause((cause) => Effect.logDebug("pg_notify failed; other processes will poll", cause)),
