@@ -57,10 +57,10 @@ export interface EventStoreShape {
     limit: number
   ) => Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable>
   /**
-   * Like `readAll`, restricted to some event types: scans a window of the log in order (4 × `limit`
-   * rows) and returns the events of those types in it, and says how far the log was scanned (`scannedTo`,
-   * the head of the same snapshot when the window reached it: `atHead`), so a reader of rare events
-   * still advances its checkpoint past everything else, and every read costs a bounded amount.
+   * Like `readAll`, restricted to some event types: up to `limit` events of those types, through an
+   * index by type, and how far the log has been read (`scannedTo`: the last event of a full page, or
+   * else the head of the same snapshot, `atHead`), so a reader of rare events still advances its
+   * checkpoint past everything else, and pays only for the events it reads.
    */
   readonly readAllOfTypes: (
     after: LogPosition,
@@ -132,38 +132,37 @@ const readAllSql = `SELECT ${columns} FROM events
  ORDER BY events.transaction_id, events.global_position
  LIMIT $3`
 
-// One statement, so the page and the head come from the same snapshot. It scans a window of the log in
-// order and keeps the rows of the wanted types: filtering inside the ordered scan let the planner pick a
-// bitmap scan of the whole range after the checkpoint plus a sort (its type estimates lag a growing
-// table), so a reader behind by N events paid O(N) for every page. The window bounds every read.
-const readAllOfTypesSql = `WITH scanned AS MATERIALIZED (
-  -- Payloads only for the wanted rows, trimmed: the window is held in memory (work_mem) until read out.
-  SELECT events.event_id, events.stream_id, events.stream_version, events.event_type, events.schema_version,
-         CASE WHEN events.event_type = ANY($4::text[]) THEN events.data - $5::text[] END AS data,
-         CASE WHEN events.event_type = ANY($4::text[]) THEN events.metadata END AS metadata,
-         events.transaction_id, events.global_position, events.recorded_at
+// One statement, so the page and the head come from the same snapshot. One range of the
+// (event_type, transaction_id, global_position) index per wanted type, merged in log order: a reader
+// visits only the rows it wants. The three-column row comparison keeps the planner on that index
+// whatever it estimates (the log-order index cannot use it as a bound), and the separate
+// `transaction_id >=` bound is what the index scan starts from (it positions on `=` then `>=` keys, not
+// on the row comparison's later columns). Payloads are trimmed of the fields the reader never parses.
+export const readAllOfTypesSql = (typeCount: number) => {
+  const branches = Array.from({ length: typeCount }, (_, i) => {
+    const type = `$${i + 5}`
+    return `(SELECT events.event_id, events.stream_id, events.stream_version, events.event_type, events.schema_version,
+         events.data - $4::text[] AS data, events.metadata, events.transaction_id, events.global_position, events.recorded_at
     FROM events
-   WHERE (events.transaction_id, events.global_position) > ($1::text::xid8, $2::bigint)
+   WHERE events.event_type = ${type}
+     AND (events.event_type, events.transaction_id, events.global_position) > (${type}, $1::text::xid8, $2::bigint)
+     AND events.transaction_id >= $1::text::xid8
      AND events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
    ORDER BY events.transaction_id, events.global_position
-   LIMIT $3),
-reach AS (
-  SELECT scanned.transaction_id, scanned.global_position, count(*) OVER () AS n FROM scanned
-   ORDER BY scanned.transaction_id DESC, scanned.global_position DESC LIMIT 1),
-head AS (
+   LIMIT $3)`
+  })
+  return `WITH head AS (
   SELECT events.transaction_id, events.global_position FROM events
    WHERE events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
    ORDER BY events.transaction_id DESC, events.global_position DESC LIMIT 1)
-(SELECT ${columns}, 'event' AS kind, NULL::bigint AS n FROM scanned
-  WHERE scanned.event_type = ANY($4::text[])
-  ORDER BY scanned.transaction_id, scanned.global_position)
+(SELECT w.event_id, w.stream_id, w.stream_version, w.event_type, w.schema_version, w.data, w.metadata,
+        w.transaction_id::text AS transaction_id, w.global_position::text AS global_position, w.recorded_at, 'event' AS kind
+   FROM (${branches.join("\n  UNION ALL\n  ")}) AS w
+  ORDER BY w.transaction_id, w.global_position
+  LIMIT $3)
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, reach.transaction_id::text, reach.global_position::text, NULL, 'reach', reach.n FROM reach
-UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, head.transaction_id::text, head.global_position::text, NULL, 'head', NULL FROM head`
-
-/** A typed read scans `limit` × this many rows and returns every wanted event among them. */
-const scanWindowFactor = 4
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, head.transaction_id::text, head.global_position::text, NULL, 'head' FROM head`
+}
 
 const headSql = `SELECT transaction_id::text AS transaction_id, global_position::text AS global_position FROM events
  WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -331,45 +330,6 @@ export const make = Effect.gen(function* () {
         Effect.mapError(unavailable("readAll"))
       )
 
-  const readAllOfTypes = (
-    after: LogPosition,
-    limit: number,
-    types: ReadonlyArray<string>,
-    omitFields: ReadonlyArray<string> = []
-  ) =>
-    sql
-      .unsafe<EventRow & { readonly kind: "event" | "reach" | "head"; readonly n: string | null }>(readAllOfTypesSql, [
-        after.transactionId.toString(),
-        after.globalPosition.toString(),
-        limit * scanWindowFactor,
-        types,
-        omitFields
-      ])
-      .pipe(
-        Effect.map((rows) => {
-          const events: Array<RecordedEvent> = []
-          let head: LogPosition = after
-          let reach: LogPosition = after
-          let scanned = 0
-          for (const row of rows) {
-            if (row.kind === "event") {
-              events.push(toRecorded(row))
-              continue
-            }
-            const position = { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) }
-            if (row.kind === "head") head = position
-            else {
-              reach = position
-              scanned = Number(row.n)
-            }
-          }
-          // A full window: read up to where it ended. Otherwise it reached the head of the same snapshot.
-          const atHead = scanned < limit * scanWindowFactor && LogPosition.compare(head, reach) >= 0
-          return { events, scannedTo: atHead ? head : reach, atHead }
-        }),
-        Effect.mapError(unavailable("readAllOfTypes"))
-      )
-
   const head = sql.unsafe<{ transaction_id: string; global_position: string }>(headSql).pipe(
     Effect.map((rows): LogPosition => {
       const row = rows[0]
@@ -379,6 +339,46 @@ export const make = Effect.gen(function* () {
     }),
     Effect.mapError(unavailable("head"))
   )
+
+  const readAllOfTypes = (
+    after: LogPosition,
+    limit: number,
+    types: ReadonlyArray<string>,
+    omitFields: ReadonlyArray<string> = []
+  ): Effect.Effect<
+    { readonly events: ReadonlyArray<RecordedEvent>; readonly scannedTo: LogPosition; readonly atHead: boolean },
+    EventStoreUnavailable
+  > => {
+    if (types.length === 0) {
+      return Effect.map(head, (at) => ({ events: [], scannedTo: LogPosition.compare(at, after) > 0 ? at : after, atHead: true }))
+    }
+    return sql
+      .unsafe<EventRow & { readonly kind: "event" | "head" }>(readAllOfTypesSql(types.length), [
+        after.transactionId.toString(),
+        after.globalPosition.toString(),
+        limit,
+        omitFields,
+        ...types
+      ])
+      .pipe(
+        Effect.map((rows) => {
+          const events: Array<RecordedEvent> = []
+          let head: LogPosition = after
+          for (const row of rows) {
+            if (row.kind === "event") events.push(toRecorded(row))
+            else head = { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) }
+          }
+          // A full page: read up to its last event. Otherwise every wanted event below the snapshot's
+          // horizon has been read, so the reader has seen the log up to the head of the same snapshot.
+          if (events.length >= limit) {
+            const last = events[events.length - 1]!.position
+            return { events, scannedTo: last, atHead: LogPosition.compare(last, head) >= 0 }
+          }
+          return { events, scannedTo: LogPosition.compare(head, after) > 0 ? head : after, atHead: true }
+        }),
+        Effect.mapError(unavailable("readAllOfTypes"))
+      )
+  }
 
   const subscribe = (after: LogPosition, options?: { readonly batchSize?: number }) => {
     const batchSize = options?.batchSize ?? 1000

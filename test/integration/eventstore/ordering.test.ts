@@ -6,6 +6,7 @@ import { EventStore, EventStoreLive } from "../../../src/eventstore/event-store.
 import { LogNotifications, LogNotificationsLive } from "../../../src/eventstore/notifications.js"
 import { LogPosition, type RecordedEvent } from "../../../src/eventstore/types.js"
 import { TestDatabase } from "../../support/database.js"
+import { eventually } from "../../support/eventually.js"
 
 const appendSql = (stream: string, id: string) =>
   `SELECT * FROM append_events('[{"stream":"${stream}","expected":-1,"events":[{"id":"${id}","type":"T","data":{}}]}]'::jsonb)`
@@ -155,6 +156,87 @@ layer(Store, { excludeTestServices: true })("event store: ordering and subscript
       for (let i = 1; i < seen.length; i++) {
         expect(LogPosition.compare(seen[i - 1]!.position, seen[i]!.position)).toBeLessThan(0)
       }
+    }))
+
+  it.scoped("a typed read returns only its types, in log order, page by page, and reaches the head past the rest", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const sql = yield* PgClient.PgClient
+      const start = yield* store.head
+      const run = `tr${Date.now()}`
+      const types = [`${run}A`, `${run}B`, `${run}C`]
+      // 60 events cycling through three types, several per transaction and several per stream.
+      const appended: Array<{ readonly id: string; readonly type: string }> = []
+      for (let t = 0; t < 20; t++) {
+        const events = [0, 1, 2].map((k) => ({ eventId: `${run}-${t}-${k}`, type: types[(t + k) % 3]!, data: { n: t, big: "x" } }))
+        yield* store.appendBatch([
+          { streamId: `${run}-s${t % 4}`, expectedVersion: "any", events: events.slice(0, 2) },
+          { streamId: `${run}-s${(t + 1) % 4}-b`, expectedVersion: "any", events: events.slice(2) }
+        ])
+        appended.push(...events.map((e) => ({ id: e.eventId, type: e.type })))
+      }
+      // An open transaction holds back everything committed after it: the typed read must not go past it.
+      const holding = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const held = yield* Effect.fork(
+        sql.withTransaction(
+          Effect.gen(function* () {
+            yield* sql.unsafe(
+              `SELECT * FROM append_events('[{"stream":"${run}-held","expected":-1,"events":[{"id":"${run}-held","type":"${types[0]}","data":{}}]}]'::jsonb)`
+            )
+            yield* Deferred.succeed(holding, undefined)
+            yield* Deferred.await(release)
+          })
+        )
+      )
+      yield* Deferred.await(holding)
+      yield* store.append(`${run}-after`, "any", [{ eventId: `${run}-after`, type: types[2]!, data: {} }])
+
+      const wanted = [types[0]!, types[2]!]
+      const readAllWanted = Effect.gen(function* () {
+        const seen: Array<RecordedEvent> = []
+        let cursor = start
+        for (let page = 0; page < 100; page++) {
+          const { events, scannedTo, atHead } = yield* store.readAllOfTypes(cursor, 7, wanted, ["big"])
+          expect(events.length).toBeLessThanOrEqual(7)
+          seen.push(...events)
+          expect(LogPosition.compare(scannedTo, cursor)).toBeGreaterThanOrEqual(0)
+          cursor = scannedTo
+          if (atHead) break
+        }
+        return { seen, cursor }
+      })
+      const wantedIds = new Set(appended.filter((e) => wanted.includes(e.type)).map((e) => e.id))
+      // Other test files hold transactions open on the same cluster: read until this file's appends are visible.
+      const before = yield* eventually(readAllWanted, ({ seen }) => [...wantedIds].every((id) => seen.some((e) => e.eventId === id)))
+      // The same events in the same order as the untyped read (log order: within a transaction, by stream).
+      const all = yield* store.readAll(start, 10_000)
+      const expected = all.map((e) => e.eventId).filter((id) => wantedIds.has(id))
+      expect(expected.length).toBe(wantedIds.size)
+      const ids = before.seen.map((e) => e.eventId).filter((id) => id.startsWith(run))
+      expect(ids).toEqual(expected)
+      expect(before.seen.every((e) => wanted.includes(e.type))).toBe(true)
+      for (let i = 1; i < before.seen.length; i++) {
+        expect(LogPosition.compare(before.seen[i - 1]!.position, before.seen[i]!.position)).toBeLessThan(0)
+      }
+      expect(before.seen.find((e) => e.eventId === expected[0])!.data).toEqual({ n: 0 })
+      // Neither the held event nor the one committed after it, and the cursor stays before both.
+      const after = before.seen.find((e) => e.eventId === `${run}-after`)
+      expect(after).toBeUndefined()
+
+      // A reader of a type nobody wrote reaches the head in one read.
+      const none = yield* store.readAllOfTypes(start, 7, [`${run}-nothing`])
+      expect(none.events).toEqual([])
+      expect(none.atHead).toBe(true)
+      expect(LogPosition.compare(none.scannedTo, before.cursor)).toBeGreaterThanOrEqual(0)
+
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(held)
+      const rest = yield* eventually(
+        store.readAllOfTypes(before.cursor, 7, wanted),
+        ({ events }) => events.some((e) => e.eventId === `${run}-after`)
+      )
+      expect(rest.events.map((e) => e.eventId).filter((id) => id.startsWith(run))).toEqual([`${run}-held`, `${run}-after`])
     }))
 
   it.scoped("subscribe wakes on commit, well before the poll interval", () =>
