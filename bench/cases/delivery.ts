@@ -14,6 +14,7 @@ import { defineCase, type Metric } from "../harness.js"
 import { startHookline } from "../hookline.js"
 import { awaitDelivered, countOutcomes, fail, makeTenants, publishAll, publishedEvent } from "../delivery-load.js"
 import ceiling from "./ceiling.js"
+import { postgresCpuSeconds, processCpuSeconds } from "../cpu.js"
 
 const batchSize = 500
 const publishConcurrency = 4
@@ -57,6 +58,7 @@ export default defineCase({
           yield* receiver.reset
           const line = ctx.progress.live(label, () => "")
           const start = performance.now()
+          const cpuBefore = { hookline: processCpuSeconds(hookline.pid), postgres: postgresCpuSeconds() }
           const published = yield* publishAll(hookline, plans, { batchSize, concurrency: publishConcurrency })
           const publishedSeconds = (performance.now() - start) / 1000
           const done = yield* awaitDelivered(receiver, pool, {
@@ -66,9 +68,15 @@ export default defineCase({
             timeout: Duration.seconds(ctx.quick ? 60 : 120)
           })
           const stats = yield* receiver.stats
+          const pgAfter = postgresCpuSeconds()
+          // Microseconds of CPU per delivery, whole pipeline (publish, dispatch, send, record, project).
+          const cpu = {
+            hookline: ((processCpuSeconds(hookline.pid) - cpuBefore.hookline) / expected) * 1e6,
+            postgres: pgAfter === undefined || cpuBefore.postgres === undefined ? undefined : ((pgAfter - cpuBefore.postgres) / expected) * 1e6
+          }
           const rate = expected / done.seconds
           line.done(`${Math.round(rate).toLocaleString("en-US")} deliveries/s`)
-          return { rate, published, publishedSeconds, done, extra: stats.succeeded - expected }
+          return { rate, published, publishedSeconds, done, extra: stats.succeeded - expected, cpu }
         })
 
       const a = yield* measure(
@@ -92,7 +100,9 @@ export default defineCase({
       const note = (r: typeof a) =>
         `${r.published.toLocaleString("en-US")} events published in ${r.publishedSeconds.toFixed(1)} s; ` +
         `all received at ${r.done.receivedSeconds.toFixed(1)} s, recorded at ${r.done.seconds.toFixed(1)} s` +
-        (r.extra > 0 ? `; ${r.extra} extra (repeated) deliveries` : "")
+        (r.extra > 0 ? `; ${r.extra} extra (repeated) deliveries` : "") +
+        `; CPU per delivery: Hookline ${Math.round(r.cpu.hookline)} µs` +
+        (r.cpu.postgres === undefined ? "" : `, PostgreSQL ${Math.round(r.cpu.postgres)} µs`)
       const metrics: Array<Metric> = [
         {
           name: `1:1 (${oneToOne.webhooks} webhooks, ${(oneToOne.webhooks * oneToOne.eventsPerWebhook).toLocaleString("en-US")} events)`,
