@@ -30,8 +30,9 @@ export const headOf = (pool: pg.Pool): Effect.Effect<Head, HooklineFailed> =>
   Effect.map(
     query<{ transaction_id: string; global_position: string }>(
       pool,
+      // Qualified: the text aliases would shadow the columns and sort as text ("99999" after "200200").
       `SELECT transaction_id::text AS transaction_id, global_position::text AS global_position FROM events
-        ORDER BY transaction_id DESC, global_position DESC LIMIT 1`
+        ORDER BY events.transaction_id DESC, events.global_position DESC LIMIT 1`
     ),
     (r) => ({ transactionId: r.rows[0]?.transaction_id ?? "0", globalPosition: r.rows[0]?.global_position ?? "0" })
   )

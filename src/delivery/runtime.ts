@@ -241,7 +241,7 @@ export const make = Effect.gen(function* () {
       done++
     }
     released.splice(0, done)
-    const skip = [...directory.routes.inactive()]
+    const skip = [...directory.inactive()]
     for (const [webhookId, actor] of actors) {
       if (actor.backlog() >= settings.mailboxCapacity) skip.push(webhookId)
     }
@@ -255,7 +255,7 @@ export const make = Effect.gen(function* () {
         LIMIT $3`,
       [freshGraceSeconds, skip, scanLimit]
     )
-    const candidates = rows.filter((r) => !held.has(r.delivery_id) && directory.routes.get(r.webhook_id)?.status === "active")
+    const candidates = rows.filter((r) => !held.has(r.delivery_id) && directory.status(r.webhook_id) === "active")
     if (candidates.length === 0) return
     const envelopes = yield* loadEnvelopes([...new Set(candidates.map((r) => r.event_id))]).pipe(
       Effect.provideService(SqlClient, sql)

@@ -4,18 +4,25 @@ import { webhookStream } from "../domain/streams.js"
 import * as Webhook from "../domain/webhook.js"
 import type { EventStoreShape } from "../eventstore/event-store.js"
 import type { RecordedEvent } from "../eventstore/types.js"
-import { makeWebhookIndex, type WebhookIndex } from "./webhook-index.js"
 
 /**
- * The runtime's view of the webhooks at the head of the log: the routes of all of them, and the full
+ * The runtime's view of the webhooks at the head of the log: the status of all of them, and the full
  * settings (URL, headers, secrets, policy) of those an endpoint actor is working for. Settings are read
- * from the webhook's stream when its actor starts and then kept current by the same events that move
- * the routes, so a change reaches a running actor without a restart; a quiet webhook costs a route.
+ * from the webhook's stream when its actor starts and then kept current by the events the follower
+ * passes, so a change reaches a running actor without a restart. A quiet webhook costs a number (the
+ * version of its stream) and, while paused, disabled or deleted, a status: the runtime routes nothing
+ * (the dispatcher does), so its events are not even decoded unless the webhook is loaded.
  */
 export interface WebhookDirectory {
-  readonly routes: WebhookIndex
-  /** Folds one webhook event of the log; false when it does not decode. */
+  /** Folds one webhook event of the log; false when a loaded webhook's event does not decode. */
   readonly apply: (event: RecordedEvent) => boolean
+  /** The webhook's status at the head of the log; undefined when the log holds no such webhook. */
+  readonly status: (webhookId: string) => Webhook.WebhookStatus | undefined
+  /**
+   * Webhooks that take no attempts now: paused, disabled or deleted (a deleted webhook's pending
+   * deliveries stay in the log; readers skip them).
+   */
+  readonly inactive: () => ReadonlyArray<string>
   /** The settings of a loaded webhook, current; undefined when not loaded, or deleted. */
   readonly settings: (webhookId: string) => Webhook.Webhook | undefined
   /** Loads a webhook's settings (retrying while the database is away) and keeps them until `unload`. */
@@ -29,23 +36,52 @@ interface Loaded {
   holders: number
 }
 
+type Inactive = Exclude<Webhook.WebhookStatus, "active">
+
+/** The status after an event of this type; undefined when the type leaves it as it is. */
+const statusAfter = (type: string): Webhook.WebhookStatus | undefined => {
+  switch (type) {
+    case "WebhookCreated":
+    case "WebhookResumed":
+      return "active"
+    case "WebhookPaused":
+      return "paused"
+    case "WebhookDisabled":
+      return "disabled"
+    case "WebhookDeleted":
+      return "deleted"
+    default:
+      return undefined
+  }
+}
+
 export const makeWebhookDirectory = (store: Pick<EventStoreShape, "readStream">): WebhookDirectory => {
-  const routes = makeWebhookIndex()
+  // Every webhook the follower has seen created, with the version of its stream it has followed to.
+  const followed = new Map<string, number>()
+  const inactiveStatus = new Map<string, Inactive>()
   const loaded = new Map<string, Loaded>()
 
   const apply = (recorded: RecordedEvent): boolean => {
-    const decoded = webhookCodec.decode(recorded)
-    if (Either.isLeft(decoded)) return false
     const webhookId = recorded.streamId.slice("webhook-".length)
-    routes.applyDecoded(webhookId, recorded.streamVersion, decoded.right)
     const entry = loaded.get(webhookId)
     // Events up to the loaded version are in the state already (the stream read ran ahead of the log).
     if (entry !== undefined && recorded.streamVersion > entry.version) {
+      const decoded = webhookCodec.decode(recorded)
+      if (Either.isLeft(decoded)) return false
       entry.state = Webhook.evolve(entry.state, decoded.right)
       entry.version = recorded.streamVersion
     }
+    // Events before WebhookCreated cannot be in a valid stream; ignoring them keeps this total.
+    if (recorded.type !== "WebhookCreated" && !followed.has(webhookId)) return true
+    followed.set(webhookId, recorded.streamVersion)
+    const next = statusAfter(recorded.type)
+    if (next === "active") inactiveStatus.delete(webhookId)
+    else if (next !== undefined) inactiveStatus.set(webhookId, next)
     return true
   }
+
+  const status = (webhookId: string): Webhook.WebhookStatus | undefined =>
+    inactiveStatus.get(webhookId) ?? (followed.has(webhookId) ? "active" : undefined)
 
   /** The webhook's state from its stream, and the version it reflects. */
   const readSettings = (webhookId: string) =>
@@ -80,8 +116,7 @@ export const makeWebhookDirectory = (store: Pick<EventStoreShape, "readStream">)
           }
           // The follower applied events past what was read, before the entry existed to take them:
           // read again. (Behind is fine: later events will be applied to the entry.)
-          const followed = routes.get(webhookId)?.version ?? routes.deletedAt(webhookId) ?? 0
-          if (followed > version) return load(webhookId)
+          if ((followed.get(webhookId) ?? 0) > version) return load(webhookId)
           loaded.set(webhookId, { state, version, holders: 1 })
           return Effect.void
         })
@@ -100,5 +135,5 @@ export const makeWebhookDirectory = (store: Pick<EventStoreShape, "readStream">)
     return state === undefined || state.status === "none" || state.status === "deleted" ? undefined : state
   }
 
-  return { routes, apply, settings, load, unload }
+  return { apply, status, inactive: () => [...inactiveStatus.keys()], settings, load, unload }
 }

@@ -5,28 +5,23 @@ import type { RecordedEvent } from "../eventstore/types.js"
 
 /**
  * What routing needs to know of a webhook: whose it is, whether it takes deliveries, which event types.
- * Its URL, headers, secrets and policy are not here: an index of 100,000 webhooks holding them twice
- * (dispatcher and runtime) cost hundreds of megabytes, while only webhooks with traffic need them
- * (see webhook-directory.ts).
+ * Its URL, headers, secrets and policy are not here: only webhooks with traffic need them (see
+ * webhook-directory.ts), and an index of 100,000 webhooks holding them cost hundreds of megabytes.
  */
 export interface Route {
   readonly accountId: string
   readonly status: Exclude<Webhook.WebhookStatus, "deleted">
   readonly events: ReadonlyArray<string>
-  /** The version of the webhook's stream this route reflects. */
-  readonly version: number
 }
 
 /**
  * Webhook routes folded from the log in log order, with an index from (account, event type) to the
  * webhooks that take it. The dispatcher keeps one at its own point of the log, which gives the exact
- * "subscribed when the event was published" semantics; the runtime keeps one at the head.
+ * "subscribed when the event was published" semantics.
  */
 export interface WebhookIndex {
   /** Folds one webhook event; false when it does not decode (logged by the caller, never fatal). */
   readonly apply: (event: RecordedEvent) => boolean
-  /** Folds an event decoded already (the caller needed it whole). */
-  readonly applyDecoded: (webhookId: string, streamVersion: number, event: Webhook.WebhookEvent) => void
   readonly get: (webhookId: string) => Route | undefined
   /** Webhooks that get a delivery of this type now: active or paused (a paused one's deliveries wait). */
   readonly subscribers: (accountId: string, eventType: string) => ReadonlyArray<string>
@@ -35,8 +30,6 @@ export interface WebhookIndex {
    * deliveries stay in the log; readers skip them).
    */
   readonly inactive: () => ReadonlyArray<string>
-  /** The version of a deleted webhook's stream, or undefined when it is not deleted. */
-  readonly deletedAt: (webhookId: string) => number | undefined
   readonly size: () => number
 }
 
@@ -50,44 +43,50 @@ export const replayPage = 250
 const takesDeliveries = (route: Route) => route.status === "active" || route.status === "paused"
 
 /** The route after one webhook event; null once deleted. */
-export const evolveRoute = (
-  route: Route | undefined,
-  streamVersion: number,
-  event: Webhook.WebhookEvent
-): Route | null | undefined => {
-  if (event._tag === "WebhookCreated") {
-    return { accountId: event.accountId, status: "active", events: event.events, version: streamVersion }
-  }
+export const evolveRoute = (route: Route | undefined, event: Webhook.WebhookEvent): Route | null | undefined => {
+  if (event._tag === "WebhookCreated") return { accountId: event.accountId, status: "active", events: event.events }
   // Events before WebhookCreated cannot be in a valid stream; ignoring them keeps this total.
   if (route === undefined) return undefined
   switch (event._tag) {
     case "WebhookEventsChanged":
-      return { ...route, events: event.events, version: streamVersion }
+      return { ...route, events: event.events }
     case "WebhookPaused":
-      return { ...route, status: "paused", version: streamVersion }
+      return { ...route, status: "paused" }
     case "WebhookResumed":
-      return { ...route, status: "active", version: streamVersion }
+      return { ...route, status: "active" }
     case "WebhookDisabled":
-      return { ...route, status: "disabled", version: streamVersion }
+      return { ...route, status: "disabled" }
     case "WebhookDeleted":
       return null
     default:
-      return { ...route, version: streamVersion }
+      return route
   }
 }
 
 export const makeWebhookIndex = (): WebhookIndex => {
   const routes = new Map<string, Route>()
-  const deleted = new Map<string, number>()
+  // Paused, disabled and deleted webhooks, kept apart so listing them costs what they number, not a walk
+  // over every route (the scanner asks twice a second).
+  const inactiveIds = new Set<string>()
   // accountId -> eventType -> webhook ids, kept in step with `routes`.
   const byAccount = new Map<string, Map<string, Set<string>>>()
-  // One copy of each account id and event type string, however many webhooks (and decodes) name it.
+  // One copy of each account id, and of each list of event types, however many webhooks (and decodes)
+  // name it: most webhooks of an account subscribe to one of a few lists.
   const strings = new Map<string, string>()
   const shared = (value: string): string => {
     const existing = strings.get(value)
     if (existing !== undefined) return existing
     strings.set(value, value)
     return value
+  }
+  const lists = new Map<string, ReadonlyArray<string>>()
+  const sharedList = (events: ReadonlyArray<string>): ReadonlyArray<string> => {
+    const key = events.join("\n")
+    const existing = lists.get(key)
+    if (existing !== undefined) return existing
+    const list = Object.freeze(events.map(shared))
+    lists.set(key, list)
+    return list
   }
 
   const unindex = (webhookId: string, route: Route) => {
@@ -112,29 +111,31 @@ export const makeWebhookIndex = (): WebhookIndex => {
     }
   }
 
-  const applyDecoded = (webhookId: string, streamVersion: number, event: Webhook.WebhookEvent) => {
+  const applyDecoded = (webhookId: string, event: Webhook.WebhookEvent) => {
     const before = routes.get(webhookId)
-    const after = evolveRoute(before, streamVersion, event)
-    if (after === undefined) return
+    const after = evolveRoute(before, event)
+    if (after === undefined || after === before) return
     if (before !== undefined) unindex(webhookId, before)
     if (after === null) {
       routes.delete(webhookId)
-      deleted.set(webhookId, streamVersion)
+      inactiveIds.add(webhookId)
       return
     }
     // A created or re-subscribed route carries strings fresh from JSON: share one copy of each.
     const route =
       after.events === before?.events && after.accountId === before?.accountId
         ? after
-        : { ...after, accountId: shared(after.accountId), events: after.events.map(shared) }
+        : { accountId: shared(after.accountId), status: after.status, events: sharedList(after.events) }
     routes.set(webhookId, route)
+    if (route.status === "active") inactiveIds.delete(webhookId)
+    else inactiveIds.add(webhookId)
     index(webhookId, route)
   }
 
   const apply = (recorded: RecordedEvent): boolean => {
     const decoded = webhookCodec.decode(recorded)
     if (Either.isLeft(decoded)) return false
-    applyDecoded(recorded.streamId.slice("webhook-".length), recorded.streamVersion, decoded.right)
+    applyDecoded(recorded.streamId.slice("webhook-".length), decoded.right)
     return true
   }
 
@@ -144,19 +145,13 @@ export const makeWebhookIndex = (): WebhookIndex => {
     return ids === undefined || ids.size === 0 ? empty : [...ids]
   }
 
-  const inactive = () => {
-    const ids: Array<string> = [...deleted.keys()]
-    for (const [webhookId, route] of routes) if (route.status !== "active") ids.push(webhookId)
-    return ids
-  }
+  const inactive = () => [...inactiveIds]
 
   return {
     apply,
-    applyDecoded,
     get: (id) => routes.get(id),
     subscribers,
     inactive,
-    deletedAt: (id) => deleted.get(id),
     size: () => routes.size
   }
 }

@@ -1,4 +1,5 @@
-import { HttpApi, OpenApi } from "@effect/platform"
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { BadRequestError, PayloadTooLargeError, ServiceUnavailableError } from "./errors.js"
 import { AccountGroup } from "./groups/account.js"
 import { AdminGroup } from "./groups/admin.js"

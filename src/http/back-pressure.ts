@@ -1,4 +1,6 @@
-import { HttpServerRequest, HttpServerResponse, type HttpApp } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import { Effect } from "effect"
 import { errorResponse } from "./errors.js"
 

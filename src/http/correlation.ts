@@ -1,4 +1,7 @@
-import { Headers, HttpServerRequest, HttpServerResponse, type HttpApp } from "@effect/platform"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import { Effect } from "effect"
 import type { Actor, Caller } from "../app/caller.js"
 import { newCorrelationId } from "../app/ids.js"

@@ -1,4 +1,5 @@
-import { HttpServerRequest, type HttpApp } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import { Effect } from "effect"
 import { errorResponse } from "./errors.js"
 

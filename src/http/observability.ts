@@ -1,4 +1,6 @@
-import { HttpServerRequest, HttpServerResponse, type HttpApp } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import { SqlClient } from "@effect/sql/SqlClient"
 import { type Context, Effect, Metric, Option } from "effect"
 import { DeliveryRuntime } from "../delivery/runtime.js"

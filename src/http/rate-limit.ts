@@ -1,4 +1,6 @@
-import { HttpServerRequest, HttpServerResponse, type HttpApp } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import { createHash } from "node:crypto"
 import { Context, Effect, Layer } from "effect"
 import { Settings } from "../config.js"

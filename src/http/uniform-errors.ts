@@ -1,11 +1,9 @@
-import {
-  HttpApiError,
-  HttpIncomingMessage,
-  HttpServerError,
-  HttpServerRequest,
-  HttpServerResponse,
-  type HttpApp
-} from "@effect/platform"
+import * as HttpApiError from "@effect/platform/HttpApiError"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpServerError from "@effect/platform/HttpServerError"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import { Cause, Effect, Option } from "effect"
 import { formatPath, usefulIssues } from "../domain/index.js"
 import { errorResponse, isApiError, statusOf } from "./errors.js"

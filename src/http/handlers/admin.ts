@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect, Option } from "effect"
 import { AccountCommands } from "../../app/accounts.js"
 import { LogPosition } from "../../eventstore/types.js"

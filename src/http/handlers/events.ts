@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect, Either, Option } from "effect"
 import { Deliveries } from "../../app/deliveries.js"
 import { PublishedEvents } from "../../app/published-events.js"

@@ -25,7 +25,7 @@ const created = (webhookId: string) =>
   })
 
 layer(TestEventStore(), { excludeTestServices: true })("webhook directory", (it) => {
-  it.effect("keeps routes for every webhook and settings only for the loaded ones, current either way", () =>
+  it.effect("keeps the status of every webhook and settings only for the loaded ones, current either way", () =>
     Effect.gen(function* () {
       const store = yield* EventStore
       const directory = makeWebhookDirectory(store)
@@ -51,7 +51,8 @@ layer(TestEventStore(), { excludeTestServices: true })("webhook directory", (it)
       yield* append("wh_quiet", created("wh_quiet"))
       yield* append("wh_busy", created("wh_busy"))
       yield* follow
-      expect(directory.routes.get("wh_quiet")?.status).toBe("active")
+      expect(directory.status("wh_quiet")).toBe("active")
+      expect(directory.status("wh_never")).toBeUndefined()
       expect(directory.settings("wh_quiet")).toBeUndefined()
 
       // Loaded while the follower is behind the stream: later events are not applied twice.
@@ -66,7 +67,8 @@ layer(TestEventStore(), { excludeTestServices: true })("webhook directory", (it)
       yield* append("wh_busy", Webhook.WebhookPaused.make({}))
       yield* follow
       expect(directory.settings("wh_busy")?.status).toBe("paused")
-      expect(directory.routes.inactive()).toContain("wh_busy")
+      expect(directory.status("wh_busy")).toBe("paused")
+      expect(directory.inactive()).toContain("wh_busy")
 
       // Two holders: settings stay until the last lets go.
       yield* directory.load("wh_busy")
@@ -79,8 +81,14 @@ layer(TestEventStore(), { excludeTestServices: true })("webhook directory", (it)
       yield* append("wh_quiet", Webhook.WebhookDeleted.make({}))
       yield* follow
       yield* directory.load("wh_quiet")
-      expect(directory.routes.get("wh_quiet")).toBeUndefined()
+      expect(directory.status("wh_quiet")).toBe("deleted")
       expect(directory.settings("wh_quiet")).toBeUndefined()
-      expect(directory.routes.inactive()).toContain("wh_quiet")
+      expect(directory.inactive()).toContain("wh_quiet")
+
+      // Resumed: active again, no longer skipped.
+      yield* append("wh_busy", Webhook.WebhookResumed.make({}))
+      yield* follow
+      expect(directory.status("wh_busy")).toBe("active")
+      expect(directory.inactive()).not.toContain("wh_busy")
     }))
 })

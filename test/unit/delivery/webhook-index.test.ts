@@ -64,5 +64,18 @@ describe("webhook index", () => {
     index.apply(recorded("d", Webhook.WebhookDisabled.make({ reason: "gone" })))
     index.apply(recorded("x", Webhook.WebhookDeleted.make({})))
     expect([...index.inactive()].sort()).toEqual(["d", "p", "x"])
+    index.apply(recorded("p", Webhook.WebhookResumed.make({})))
+    expect([...index.inactive()].sort()).toEqual(["d", "x"])
+  })
+
+  it("keeps one copy of each list of event types, and a change of one webhook's list leaves the others'", () => {
+    const index = makeWebhookIndex()
+    index.apply(recorded("a", created("a", "acc", ["message.created", "user.updated"])))
+    index.apply(recorded("b", created("b", "acc", ["message.created", "user.updated"])))
+    expect(index.get("a")?.events).toBe(index.get("b")?.events)
+    index.apply(recorded("b", Webhook.WebhookEventsChanged.make({ events: ["user.updated"] })))
+    expect(index.get("a")?.events).toEqual(["message.created", "user.updated"])
+    expect(index.get("b")?.events).toEqual(["user.updated"])
+    expect(index.subscribers("acc", "message.created")).toEqual(["a"])
   })
 })
