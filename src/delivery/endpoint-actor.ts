@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import type { KeyObject } from "node:crypto"
-import { Duration, Effect, Either, Fiber, Option, Queue, Scope } from "effect"
+import { Duration, Effect, Either, Option, Queue, Scope } from "effect"
 import { attemptDuration, attemptFailed, attemptSucceeded, deliveryExhausted } from "../metrics.js"
 import * as Webhook from "../domain/webhook.js"
 import { deliveryStream, endpointStream } from "../domain/streams.js"
@@ -61,6 +61,8 @@ export interface EndpointActor {
   readonly offer: (job: DeliveryJob) => boolean
   readonly backlog: () => number
   readonly inFlight: () => number
+  /** Worker fibers started so far (they run until the actor stops). */
+  readonly workers: () => number
   /** Runs until the actor has been idle for the idle timeout; then, or on any exit, hands its jobs back. */
   readonly run: Effect.Effect<void, never, Scope.Scope>
 }
@@ -73,9 +75,11 @@ const describeError = (outcome: SendOutcome): { errorClass: string; error: strin
     : { errorClass: outcome.status === 410 ? "gone" : `http_${outcome.status}`, error: `HTTP ${outcome.status}` }
 
 /**
- * The endpoint actor: a bounded mailbox and K worker fibers (K = the webhook's concurrency limit) that
- * take from it. Workers pulling from a bounded mailbox keep the per-delivery cost flat whatever the
- * backlog (EFFECT3-NOTES.md); a slow endpoint only ever occupies its own workers.
+ * The endpoint actor: a bounded mailbox and up to K worker fibers (K = the webhook's concurrency limit)
+ * that take from it. Workers pulling from a bounded mailbox keep the per-delivery cost flat whatever the
+ * backlog (EFFECT3-NOTES.md); a slow endpoint only ever occupies its own workers. Workers start as the
+ * backlog asks for them, not K at once: most endpoints see a delivery now and then, and a thousand
+ * actors with ten parked workers each held ten thousand fibers (tens of megabytes) for nothing.
  */
 export const makeEndpointActor = (webhookId: string, env: ActorEnvironment): Effect.Effect<EndpointActor> =>
   Effect.map(Queue.dropping<DeliveryJob>(env.mailboxCapacity), (mailbox) => actorOn(webhookId, env, mailbox))
@@ -84,6 +88,8 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
   // Mutable state owned by this actor's fibers alone (one JavaScript thread: no torn updates).
   let stopped = false
   let inFlight = 0
+  let workers = 0
+  let idleWorkers = 0
   let lastActivity = Date.now()
   let circuit: Circuit.CircuitState<FailureEvidence> = Circuit.initialState()
   let nextSlot = 0
@@ -271,10 +277,20 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
       }
     })
 
-  const worker = (index: number): Effect.Effect<never> =>
+  const limitNow = () => Math.max(env.directory.settings(webhookId)?.maxConcurrency ?? env.defaultConcurrency, 1)
+  const waiting = () => Math.max(0, Option.getOrElse(mailbox.unsafeSize(), () => 0))
+  /** Jobs wait that no idle worker will take, and the limit allows another worker. */
+  const shortOfWorkers = () => waiting() > idleWorkers && workers < limitNow()
+
+  const startWorker: Effect.Effect<void, never, Scope.Scope> = Effect.suspend(() => Effect.forkScoped(worker(workers++)))
+
+  const worker = (index: number): Effect.Effect<never, never, Scope.Scope> =>
     Effect.gen(function* () {
-      const job = yield* Queue.take(mailbox)
+      idleWorkers++
+      const job = yield* Queue.take(mailbox).pipe(Effect.ensuring(Effect.sync(() => idleWorkers--)))
       lastActivity = Date.now()
+      // More jobs wait than idle workers will take: a burst starts the workers it needs at once.
+      if (shortOfWorkers()) yield* startWorker
       if (env.draining()) {
         // Stopping: this job stays in the log for the next start.
         env.release(job, null)
@@ -311,17 +327,13 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     const restored = yield* env.restore(webhookId)
     circuit = restored.circuit
     failingSince = restored.failingSince
-    const webhook = env.directory.settings(webhookId)
-    const workers = Math.max(webhook?.maxConcurrency ?? env.defaultConcurrency, 1)
-    const fibers: Array<Fiber.RuntimeFiber<never>> = []
-    for (let i = 0; i < workers; i++) fibers.push(yield* Effect.forkScoped(worker(i)))
-    // A raised limit gets its extra workers here; idle actors end so quiet webhooks cost no fiber.
+    yield* startWorker
+    // Jobs that arrived while every worker was busy (a slow endpoint) get another worker here, within a
+    // second; an actor idle for the idle timeout ends, so quiet webhooks cost no fiber.
     for (;;) {
       yield* Effect.sleep(Duration.seconds(1))
-      const limit = env.directory.settings(webhookId)?.maxConcurrency ?? env.defaultConcurrency
-      while (fibers.length < limit) fibers.push(yield* Effect.forkScoped(worker(fibers.length)))
-      // A queue's size counts waiting takers negatively: idle workers make it below zero.
-      const idle = inFlight === 0 && (yield* Queue.size(mailbox)) <= 0
+      while (shortOfWorkers()) yield* startWorker
+      const idle = inFlight === 0 && waiting() === 0
       if (idle && Date.now() - lastActivity > Duration.toMillis(env.idleTimeout)) return
     }
   }).pipe(
@@ -342,6 +354,7 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     },
     backlog: () => Math.max(0, Option.getOrElse(mailbox.unsafeSize(), () => 0)) + inFlight,
     inFlight: () => inFlight,
+    workers: () => workers,
     run
   }
 }

@@ -29,6 +29,8 @@ import { replayPage } from "./webhook-index.js"
 export interface EndpointBacklog {
   readonly webhookId: string
   readonly backlog: number
+  /** Worker fibers the actor has started: as many as its backlog has needed, up to its concurrency limit. */
+  readonly workers: number
 }
 
 export interface DeliveryRuntimeShape {
@@ -294,7 +296,9 @@ export const make = Effect.gen(function* () {
 
   return DeliveryRuntime.of({
     submit,
-    backlogs: Effect.sync(() => [...actors].map(([webhookId, actor]) => ({ webhookId, backlog: actor.backlog() }))),
+    backlogs: Effect.sync(() =>
+      [...actors].map(([webhookId, actor]) => ({ webhookId, backlog: actor.backlog(), workers: actor.workers() }))
+    ),
     directory
   })
 })

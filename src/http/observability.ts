@@ -29,6 +29,12 @@ const currentGauges = Effect.gen(function* () {
     labels: {},
     value: backlogs.length
   })
+  gauges.push({
+    name: "hookline_endpoint_workers",
+    help: "Worker fibers of the running endpoint actors (started as backlogs need them, up to each limit)",
+    labels: {},
+    value: backlogs.reduce((sum, b) => sum + b.workers, 0)
+  })
   for (const { webhookId, backlog } of backlogs.slice(0, topEndpoints)) {
     gauges.push({
       name: "hookline_endpoint_backlog",

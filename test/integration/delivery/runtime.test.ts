@@ -139,6 +139,9 @@ layer(freshEngine({ circuitFailureThreshold: 100 }), { excludeTestServices: true
       yield* publish(60)
       yield* eventually(statuses(limitedConcurrency), (r) => r.length === 60 && r.every((d) => d.status === "delivered"))
       expect(peak).toBe(3)
+      // Workers were started as the backlog needed them, and never past the limit.
+      const runtime = yield* DeliveryRuntime
+      expect((yield* runtime.backlogs).find((b) => b.webhookId === limitedConcurrency)?.workers).toBe(3)
 
       const times: Array<number> = []
       const counting = yield* receiver((_, res) => {
@@ -159,6 +162,15 @@ layer(freshEngine({ circuitFailureThreshold: 100 }), { excludeTestServices: true
       expect(sent).toHaveLength(30)
       const inAnySecond = Math.max(...sent.map((t) => sent.filter((u) => u >= t && u < t + 1000).length))
       expect(inAnySecond).toBeLessThanOrEqual(20)
+
+      // Deliveries one at a time need one worker, whatever the concurrency limit (10 by default).
+      yield* webhookEvent(rateLimited, WebhookDomain.WebhookPaused.make({}))
+      const sequential = yield* createWebhook({ url: counting.url })
+      for (let n = 1; n <= 3; n++) {
+        yield* publish(1)
+        yield* eventually(statuses(sequential), (r) => r.length === n && r.every((d) => d.status === "delivered"))
+      }
+      expect((yield* runtime.backlogs).find((b) => b.webhookId === sequential)?.workers).toBe(1)
     }))
 
   it.scoped("a paused webhook's deliveries wait, and go out when it resumes", () =>
@@ -218,6 +230,7 @@ layer(freshEngine({ actorIdleMs: 300 }), { excludeTestServices: true })("endpoin
       yield* publish(2)
       const rows = yield* eventually(statuses(webhook), (r) => r.length === 5 && r.every((d) => d.status === "delivered"))
       expect(rows.every((d) => d.status === "delivered")).toBe(true)
+
       expect(target.requests).toHaveLength(5)
     }))
 })
