@@ -132,25 +132,25 @@ const readAllSql = `SELECT ${columns} FROM events
  ORDER BY events.transaction_id, events.global_position
  LIMIT $3`
 
-// One statement, so the page and the head come from the same snapshot. One range of the
-// (event_type, transaction_id, global_position) index per wanted type, merged in log order: a reader
-// visits only the rows it wants. The three-column row comparison keeps the planner on that index
-// whatever it estimates (the log-order index cannot use it as a bound), and the separate
-// `transaction_id >=` bound is what the index scan starts from (it positions on `=` then `>=` keys, not
-// on the row comparison's later columns). Payloads are trimmed of the fields the reader never parses.
+// One statement, so the page and the head come from the same snapshot. Two ranges of the
+// (event_type, transaction_id, global_position) index per wanted type, merged in log order: the rest of
+// the cursor's transaction, then the later transactions. Each range starts exactly where the cursor is
+// (a row comparison bound would start at the cursor's transaction: a transaction that appended 100,000
+// events of one type cost every page a walk over the ones already read). A reader visits only the rows it
+// wants, and payloads are trimmed of the fields it never parses.
 export const readAllOfTypesSql = (typeCount: number) => {
-  const branches = Array.from({ length: typeCount }, (_, i) => {
-    const type = `$${i + 5}`
-    return `(SELECT events.event_id, events.stream_id, events.stream_version, events.event_type, events.schema_version,
+  const range = (type: string, bound: string) =>
+    `(SELECT events.event_id, events.stream_id, events.stream_version, events.event_type, events.schema_version,
          events.data - $4::text[] AS data, events.metadata, events.transaction_id, events.global_position, events.recorded_at
     FROM events
-   WHERE events.event_type = ${type}
-     AND (events.event_type, events.transaction_id, events.global_position) > (${type}, $1::text::xid8, $2::bigint)
-     AND events.transaction_id >= $1::text::xid8
+   WHERE events.event_type = ${type} AND ${bound}
      AND events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
    ORDER BY events.transaction_id, events.global_position
    LIMIT $3)`
-  })
+  const branches = Array.from({ length: typeCount }, (_, i) => [
+    range(`$${i + 5}`, "events.transaction_id = $1::text::xid8 AND events.global_position > $2::bigint"),
+    range(`$${i + 5}`, "events.transaction_id > $1::text::xid8")
+  ]).flat()
   return `WITH head AS (
   SELECT events.transaction_id, events.global_position FROM events
    WHERE events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
