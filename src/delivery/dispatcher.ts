@@ -4,7 +4,7 @@ import { Context, Duration, Effect, Layer, Option } from "effect"
 import { Settings } from "../config.js"
 import { webhookEventTypes } from "../domain/codecs.js"
 import { deliveryIdFor, type DeliveriesScheduled } from "../domain/delivery.js"
-import type { EventPublished } from "../domain/published-event.js"
+import { EventPublished } from "../domain/published-event.js"
 import { eventStream } from "../domain/streams.js"
 import { EventStore } from "../eventstore/event-store.js"
 import { LogNotifications } from "../eventstore/notifications.js"
@@ -13,7 +13,7 @@ import type { DeliveryJob } from "./endpoint-actor.js"
 import { supervised } from "../supervise.js"
 import { DeliveryRuntime } from "./runtime.js"
 import { EnvelopeCache, type Envelope, envelope, loadEnvelopes, makeEnvelopeCache } from "./envelopes.js"
-import { makeWebhookIndex, replayPage, type WebhookIndex } from "./webhook-index.js"
+import { makeWebhookIndex, replayPage, routeOmitFields, type WebhookIndex } from "./webhook-index.js"
 
 export class Dispatcher extends Context.Tag("hookline/Dispatcher")<
   Dispatcher,
@@ -45,6 +45,8 @@ export const make = Effect.gen(function* () {
   // Without the cache (a test wiring the dispatcher alone) every body is read from the log.
   const cache = Option.getOrElse(yield* Effect.serviceOption(EnvelopeCache), () => makeEnvelopeCache(0))
   const types = [...webhookEventTypes, "EventPublished"]
+  // A published event's payload, and whatever of a webhook event routing does not read.
+  const omitFields = ["data", ...routeOmitFields.filter((field) => !(field in EventPublished.fields))]
   let current = LogPosition.start
 
   const loadCheckpoint = Effect.gen(function* () {
@@ -61,7 +63,7 @@ export const make = Effect.gen(function* () {
       const index = makeWebhookIndex()
       let cursor = LogPosition.start
       for (;;) {
-        const { events, scannedTo } = yield* store.readAllOfTypes(cursor, replayPage, webhookEventTypes)
+        const { events, scannedTo } = yield* store.readAllOfTypes(cursor, replayPage, webhookEventTypes, routeOmitFields)
         for (const event of events) {
           if (LogPosition.compare(event.position, checkpoint) > 0) return index
           index.apply(event)
@@ -168,7 +170,7 @@ export const make = Effect.gen(function* () {
     current = checkpoint
     for (;;) {
       // Payloads stay in the database: the bodies come from the publisher's cache, or one query.
-      const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, batchSize, types, ["data"])
+      const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, batchSize, types, omitFields)
       if (LogPosition.compare(scannedTo, checkpoint) <= 0) {
         // A millisecond of settling lets a burst of publishes be dispatched in one transaction.
         yield* notifications.awaitBeyond(

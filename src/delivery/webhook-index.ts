@@ -1,6 +1,7 @@
-import { Either } from "effect"
+import { Either, Schema } from "effect"
 import { webhookCodec } from "../domain/codecs.js"
-import type * as Webhook from "../domain/webhook.js"
+import { SubscribableEventType } from "../domain/event-types.js"
+import * as Webhook from "../domain/webhook.js"
 import type { RecordedEvent } from "../eventstore/types.js"
 
 /**
@@ -34,31 +35,74 @@ export interface WebhookIndex {
 }
 
 /**
- * Log rows per read when folding webhook events (a window of 4 × this). Small pages: at start-up the
- * dispatcher and the runtime each fold every webhook event, and large pages of decrypted, decoded events
- * outlive young-generation collections and inflate the old space with garbage.
+ * Events per read when folding webhook events. Small pages: at start-up the dispatcher and the runtime
+ * each fold every webhook event, and large pages of decoded events outlive young-generation collections
+ * and inflate the old space with garbage.
  */
 export const replayPage = 250
 
 const takesDeliveries = (route: Route) => route.status === "active" || route.status === "paused"
 
+/** What a webhook event changes of its route: the only fields of it routing reads. */
+export type RouteChange =
+  | { readonly _tag: "Created"; readonly accountId: string; readonly events: ReadonlyArray<string> }
+  | { readonly _tag: "EventsChanged"; readonly events: ReadonlyArray<string> }
+  | { readonly _tag: "Status"; readonly status: Route["status"] }
+  | { readonly _tag: "Deleted" }
+  | { readonly _tag: "Unchanged" }
+
+const decodeCreated = Schema.decodeUnknownEither(
+  Schema.Struct({ accountId: Schema.String, events: Schema.Array(SubscribableEventType) })
+)
+const decodeEventsChanged = Schema.decodeUnknownEither(Schema.Struct({ events: Schema.Array(SubscribableEventType) }))
+
+/**
+ * The route change a logged webhook event makes, decoding only `accountId` and `events`: a read for
+ * routing leaves every other field in the database (`routeOmitFields`), secrets and headers included,
+ * which the store would otherwise decrypt for each of 100,000 webhooks at start-up. Undefined when the
+ * event is not a webhook event or its routing fields do not decode.
+ */
+export const routeChangeOf = (recorded: RecordedEvent): RouteChange | undefined => {
+  switch (recorded.type) {
+    case "WebhookCreated":
+      return Either.getOrUndefined(Either.map(decodeCreated(recorded.data), (d) => ({ _tag: "Created" as const, ...d })))
+    case "WebhookEventsChanged":
+      return Either.getOrUndefined(Either.map(decodeEventsChanged(recorded.data), (d) => ({ _tag: "EventsChanged" as const, ...d })))
+    case "WebhookPaused":
+      return { _tag: "Status", status: "paused" }
+    case "WebhookResumed":
+      return { _tag: "Status", status: "active" }
+    case "WebhookDisabled":
+      return { _tag: "Status", status: "disabled" }
+    case "WebhookDeleted":
+      return { _tag: "Deleted" }
+    default:
+      return webhookCodec.types.has(recorded.type) ? { _tag: "Unchanged" } : undefined
+  }
+}
+
+/** Payload fields of webhook events that routing never reads. */
+export const routeOmitFields: ReadonlyArray<string> = [
+  ...new Set(
+    Webhook.WebhookEvent.members.flatMap((member) => Object.keys(member.fields)).filter(
+      (field) => field !== "_tag" && field !== "accountId" && field !== "events"
+    )
+  )
+]
+
 /** The route after one webhook event; null once deleted. */
-export const evolveRoute = (route: Route | undefined, event: Webhook.WebhookEvent): Route | null | undefined => {
-  if (event._tag === "WebhookCreated") return { accountId: event.accountId, status: "active", events: event.events }
+export const evolveRoute = (route: Route | undefined, change: RouteChange): Route | null | undefined => {
+  if (change._tag === "Created") return { accountId: change.accountId, status: "active", events: change.events }
   // Events before WebhookCreated cannot be in a valid stream; ignoring them keeps this total.
   if (route === undefined) return undefined
-  switch (event._tag) {
-    case "WebhookEventsChanged":
-      return { ...route, events: event.events }
-    case "WebhookPaused":
-      return { ...route, status: "paused" }
-    case "WebhookResumed":
-      return { ...route, status: "active" }
-    case "WebhookDisabled":
-      return { ...route, status: "disabled" }
-    case "WebhookDeleted":
+  switch (change._tag) {
+    case "EventsChanged":
+      return { ...route, events: change.events }
+    case "Status":
+      return { ...route, status: change.status }
+    case "Deleted":
       return null
-    default:
+    case "Unchanged":
       return route
   }
 }
@@ -111,9 +155,9 @@ export const makeWebhookIndex = (): WebhookIndex => {
     }
   }
 
-  const applyDecoded = (webhookId: string, event: Webhook.WebhookEvent) => {
+  const applyChange = (webhookId: string, change: RouteChange) => {
     const before = routes.get(webhookId)
-    const after = evolveRoute(before, event)
+    const after = evolveRoute(before, change)
     if (after === undefined || after === before) return
     if (before !== undefined) unindex(webhookId, before)
     if (after === null) {
@@ -133,9 +177,9 @@ export const makeWebhookIndex = (): WebhookIndex => {
   }
 
   const apply = (recorded: RecordedEvent): boolean => {
-    const decoded = webhookCodec.decode(recorded)
-    if (Either.isLeft(decoded)) return false
-    applyDecoded(recorded.streamId.slice("webhook-".length), decoded.right)
+    const change = routeChangeOf(recorded)
+    if (change === undefined) return false
+    applyChange(recorded.streamId.slice("webhook-".length), change)
     return true
   }
 

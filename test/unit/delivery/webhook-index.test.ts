@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto"
 import { describe, expect, it } from "vitest"
 import { webhookCodec } from "../../../src/domain/codecs.js"
 import * as Webhook from "../../../src/domain/webhook.js"
-import { makeWebhookIndex } from "../../../src/delivery/webhook-index.js"
+import { makeWebhookIndex, routeOmitFields } from "../../../src/delivery/webhook-index.js"
 import type { RecordedEvent } from "../../../src/eventstore/types.js"
 
 let position = 0n
@@ -77,5 +77,26 @@ describe("webhook index", () => {
     expect(index.get("a")?.events).toEqual(["message.created", "user.updated"])
     expect(index.get("b")?.events).toEqual(["user.updated"])
     expect(index.subscribers("acc", "message.created")).toEqual(["a"])
+  })
+
+  it("routes from accountId and events alone: a read may leave every other field in the database", () => {
+    expect(routeOmitFields).toEqual(expect.arrayContaining(["secret", "headers", "url", "name", "webhookId"]))
+    expect(routeOmitFields).not.toContain("accountId")
+    expect(routeOmitFields).not.toContain("events")
+    const trimmed = (event: RecordedEvent): RecordedEvent => {
+      const data = { ...(event.data as Record<string, unknown>) }
+      for (const field of routeOmitFields) delete data[field]
+      return { ...event, data }
+    }
+    const index = makeWebhookIndex()
+    expect(index.apply(trimmed(recorded("a", created("a", "acc", ["message.created"]))))).toBe(true)
+    expect(index.apply(trimmed(recorded("a", Webhook.WebhookSecretRotated.make({ secret: "s", previousSecretExpiresAt: "x" }))))).toBe(true)
+    expect(index.apply(trimmed(recorded("a", Webhook.WebhookDisabled.make({ reason: "r" }))))).toBe(true)
+    expect(index.get("a")).toEqual({ accountId: "acc", status: "disabled", events: ["message.created"] })
+    // What routing does read must still decode.
+    const broken = recorded("b", created("b", "acc", ["message.created"]))
+    expect(index.apply({ ...broken, data: { ...(broken.data as object), events: ["no.such.type"] } })).toBe(false)
+    expect(index.apply({ ...broken, type: "NotAWebhookEvent" })).toBe(false)
+    expect(index.get("b")).toBeUndefined()
   })
 })
