@@ -24,7 +24,7 @@ import { DeliveryRecorder } from "./recorder.js"
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "./retry-policy.js"
 import { envelope, loadEnvelopes } from "./envelopes.js"
 import { makeWebhookDirectory, type WebhookDirectory } from "./webhook-directory.js"
-import { replayPage } from "./webhook-index.js"
+import { replayPage, webhookEventFields } from "./webhook-index.js"
 
 export interface EndpointBacklog {
   readonly webhookId: string
@@ -207,10 +207,13 @@ export const make = Effect.gen(function* () {
   const followWebhooks = Effect.gen(function* () {
     let checkpoint = LogPosition.start
     for (;;) {
-      const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, replayPage, webhookEventTypes)
+      // Types and streams are all the directory folds: the payloads stay in the database.
+      const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, replayPage, webhookEventTypes, webhookEventFields)
+      const stale = new Set<string>()
       for (const event of events) {
-        if (!directory.apply(event)) yield* Effect.logWarning(`webhook event ${event.eventId} does not decode; skipped`)
+        if (directory.apply(event)) stale.add(event.streamId.slice("webhook-".length))
       }
+      for (const webhookId of stale) yield* directory.refresh(webhookId)
       if (LogPosition.compare(scannedTo, checkpoint) > 0) {
         checkpoint = scannedTo
         continue

@@ -8,14 +8,16 @@ import type { RecordedEvent } from "../eventstore/types.js"
 /**
  * The runtime's view of the webhooks at the head of the log: the status of all of them, and the full
  * settings (URL, headers, secrets, policy) of those an endpoint actor is working for. Settings are read
- * from the webhook's stream when its actor starts and then kept current by the events the follower
- * passes, so a change reaches a running actor without a restart. A quiet webhook costs a number (the
- * version of its stream) and, while paused, disabled or deleted, a status: the runtime routes nothing
- * (the dispatcher does), so its events are not even decoded unless the webhook is loaded.
+ * from the webhook's stream when its actor starts, and read again when the follower passes a later
+ * event of it, so a change reaches a running actor without a restart. A quiet webhook costs a number
+ * (the version of its stream) and, while paused, disabled or deleted, a status: the follower needs only
+ * each event's type and stream, so its reads leave every payload in the database (`followOmitFields`).
  */
 export interface WebhookDirectory {
-  /** Folds one webhook event of the log; false when a loaded webhook's event does not decode. */
+  /** Folds one webhook event of the log (its type and stream); true when a loaded webhook must `refresh`. */
   readonly apply: (event: RecordedEvent) => boolean
+  /** Reads a loaded webhook's settings again from its stream (retrying while the database is away). */
+  readonly refresh: (webhookId: string) => Effect.Effect<void>
   /** The webhook's status at the head of the log; undefined when the log holds no such webhook. */
   readonly status: (webhookId: string) => Webhook.WebhookStatus | undefined
   /**
@@ -63,21 +65,16 @@ export const makeWebhookDirectory = (store: Pick<EventStoreShape, "readStream">)
 
   const apply = (recorded: RecordedEvent): boolean => {
     const webhookId = recorded.streamId.slice("webhook-".length)
-    const entry = loaded.get(webhookId)
     // Events up to the loaded version are in the state already (the stream read ran ahead of the log).
-    if (entry !== undefined && recorded.streamVersion > entry.version) {
-      const decoded = webhookCodec.decode(recorded)
-      if (Either.isLeft(decoded)) return false
-      entry.state = Webhook.evolve(entry.state, decoded.right)
-      entry.version = recorded.streamVersion
-    }
+    const entry = loaded.get(webhookId)
+    const stale = entry !== undefined && recorded.streamVersion > entry.version
     // Events before WebhookCreated cannot be in a valid stream; ignoring them keeps this total.
-    if (recorded.type !== "WebhookCreated" && !followed.has(webhookId)) return true
+    if (recorded.type !== "WebhookCreated" && !followed.has(webhookId)) return stale
     followed.set(webhookId, recorded.streamVersion)
     const next = statusAfter(recorded.type)
     if (next === "active") inactiveStatus.delete(webhookId)
     else if (next !== undefined) inactiveStatus.set(webhookId, next)
-    return true
+    return stale
   }
 
   const status = (webhookId: string): Webhook.WebhookStatus | undefined =>
@@ -96,6 +93,26 @@ export const makeWebhookDirectory = (store: Pick<EventStoreShape, "readStream">)
       return { state, version }
     })
 
+  const readSettingsRetrying = (webhookId: string) =>
+    readSettings(webhookId).pipe(
+      Effect.tapError((error) => Effect.logWarning(`could not load webhook ${webhookId}; retrying`, error)),
+      Effect.retry(Schedule.exponential(Duration.millis(100)).pipe(Schedule.union(Schedule.spaced(Duration.seconds(5))))),
+      Effect.orDie
+    )
+
+  const refresh = (webhookId: string): Effect.Effect<void> =>
+    Effect.suspend(() =>
+      loaded.has(webhookId)
+        ? Effect.map(readSettingsRetrying(webhookId), ({ state, version }) => {
+            const entry = loaded.get(webhookId)
+            if (entry !== undefined && version > entry.version) {
+              entry.state = state
+              entry.version = version
+            }
+          })
+        : Effect.void
+    )
+
   const load = (webhookId: string): Effect.Effect<void> =>
     Effect.suspend(() => {
       const entry = loaded.get(webhookId)
@@ -103,10 +120,7 @@ export const makeWebhookDirectory = (store: Pick<EventStoreShape, "readStream">)
         entry.holders++
         return Effect.void
       }
-      return readSettings(webhookId).pipe(
-        Effect.tapError((error) => Effect.logWarning(`could not load webhook ${webhookId}; retrying`, error)),
-        Effect.retry(Schedule.exponential(Duration.millis(100)).pipe(Schedule.union(Schedule.spaced(Duration.seconds(5))))),
-        Effect.orDie,
+      return readSettingsRetrying(webhookId).pipe(
         Effect.flatMap(({ state, version }) => {
           const raced = loaded.get(webhookId)
           if (raced !== undefined) {
@@ -135,5 +149,5 @@ export const makeWebhookDirectory = (store: Pick<EventStoreShape, "readStream">)
     return state === undefined || state.status === "none" || state.status === "deleted" ? undefined : state
   }
 
-  return { apply, status, inactive: () => [...inactiveStatus.keys()], settings, load, unload }
+  return { apply, refresh, status, inactive: () => [...inactiveStatus.keys()], settings, load, unload }
 }

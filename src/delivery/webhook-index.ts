@@ -81,14 +81,15 @@ export const routeChangeOf = (recorded: RecordedEvent): RouteChange | undefined 
   }
 }
 
-/** Payload fields of webhook events that routing never reads. */
-export const routeOmitFields: ReadonlyArray<string> = [
-  ...new Set(
-    Webhook.WebhookEvent.members.flatMap((member) => Object.keys(member.fields)).filter(
-      (field) => field !== "_tag" && field !== "accountId" && field !== "events"
-    )
-  )
+/** Every payload field of every webhook event. */
+export const webhookEventFields: ReadonlyArray<string> = [
+  ...new Set(Webhook.WebhookEvent.members.flatMap((member) => Object.keys(member.fields)).filter((field) => field !== "_tag"))
 ]
+
+/** Payload fields of webhook events that routing never reads. */
+export const routeOmitFields: ReadonlyArray<string> = webhookEventFields.filter(
+  (field) => field !== "accountId" && field !== "events"
+)
 
 /** The route after one webhook event; null once deleted. */
 export const evolveRoute = (route: Route | undefined, change: RouteChange): Route | null | undefined => {
