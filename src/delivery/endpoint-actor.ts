@@ -282,11 +282,15 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
   /** Jobs wait that no idle worker will take, and the limit allows another worker. */
   const shortOfWorkers = () => waiting() > idleWorkers && workers < limitNow()
 
-  const startWorker: Effect.Effect<void, never, Scope.Scope> = Effect.suspend(() => Effect.forkScoped(worker(workers++)))
+  // A started worker counts as idle at once, before it first runs: otherwise a loop starting workers
+  // while jobs wait would start them up to the limit, none having taken a job yet.
+  const startWorker: Effect.Effect<void, never, Scope.Scope> = Effect.suspend(() => {
+    idleWorkers++
+    return Effect.forkScoped(worker(workers++))
+  })
 
   const worker = (index: number): Effect.Effect<never, never, Scope.Scope> =>
     Effect.gen(function* () {
-      idleWorkers++
       const job = yield* Queue.take(mailbox).pipe(Effect.ensuring(Effect.sync(() => idleWorkers--)))
       lastActivity = Date.now()
       // More jobs wait than idle workers will take: a burst starts the workers it needs at once.
@@ -317,7 +321,10 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
         })),
         Effect.onInterrupt(() => Effect.sync(() => env.release(job, null)))
       )
-    }).pipe(Effect.forever)
+    }).pipe(
+      Effect.zipRight(Effect.sync(() => idleWorkers++)),
+      Effect.forever
+    )
 
   const run = Effect.gen(function* () {
     // The settings stay loaded while the actor runs (released in the finalizer below).
@@ -330,11 +337,11 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     yield* startWorker
     // Jobs that arrived while every worker was busy (a slow endpoint) get another worker here, within a
     // second; an actor idle for the idle timeout ends, so quiet webhooks cost no fiber.
+    const idleMs = Duration.toMillis(env.idleTimeout)
     for (;;) {
       yield* Effect.sleep(Duration.seconds(1))
+      if (inFlight === 0 && waiting() === 0 && Date.now() - lastActivity > idleMs) return
       while (shortOfWorkers()) yield* startWorker
-      const idle = inFlight === 0 && waiting() === 0
-      if (idle && Date.now() - lastActivity > Duration.toMillis(env.idleTimeout)) return
     }
   }).pipe(
     Effect.ensuring(
