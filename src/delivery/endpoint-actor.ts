@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import type { KeyObject } from "node:crypto"
-import { Duration, Effect, Either, Option, Queue, Scope } from "effect"
+import { Deferred, Duration, Effect, Either, FiberId, Option, Queue, Scope } from "effect"
 import { attemptDuration, attemptFailed, attemptSucceeded, deliveryExhausted } from "../metrics.js"
 import * as Webhook from "../domain/webhook.js"
 import { deliveryStream, endpointStream } from "../domain/streams.js"
@@ -63,8 +63,14 @@ export interface EndpointActor {
   readonly inFlight: () => number
   /** Worker fibers started so far (they run until the actor stops). */
   readonly workers: () => number
-  /** Runs until the actor has been idle for the idle timeout; then, or on any exit, hands its jobs back. */
+  /** Runs until `tick` finds it idle for the idle timeout; then, or on any exit, hands its jobs back. */
   readonly run: Effect.Effect<void, never, Scope.Scope>
+  /**
+   * The actor's upkeep, called about once a second by the runtime for every actor (one timer for all, not
+   * one sleeping fiber each): starts workers for jobs queued behind busy ones, and ends the actor once it
+   * has been idle for the idle timeout. Undefined when there is nothing to do, which is nearly always.
+   */
+  readonly tick: (now: number) => Effect.Effect<void> | undefined
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -85,6 +91,7 @@ export const makeEndpointActor = (webhookId: string, env: ActorEnvironment): Eff
   Effect.map(Queue.dropping<DeliveryJob>(env.mailboxCapacity), (mailbox) => actorOn(webhookId, env, mailbox))
 
 const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<DeliveryJob>): EndpointActor => {
+  const idleMs = Duration.toMillis(env.idleTimeout)
   // Mutable state owned by this actor's fibers alone (one JavaScript thread: no torn updates).
   let stopped = false
   let inFlight = 0
@@ -282,14 +289,20 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
   /** Jobs wait that no idle worker will take, and the limit allows another worker. */
   const shortOfWorkers = () => waiting() > idleWorkers && workers < limitNow()
 
+  // The scope of `run`: workers live in it, whoever starts them (a worker, or the runtime's upkeep).
+  let scope: Scope.Scope | undefined
+  // Completed by the upkeep when the actor has been idle long enough: `run` then returns.
+  const idle = Deferred.unsafeMake<void>(FiberId.none)
+
   // A started worker counts as idle at once, before it first runs: otherwise a loop starting workers
   // while jobs wait would start them up to the limit, none having taken a job yet.
-  const startWorker: Effect.Effect<void, never, Scope.Scope> = Effect.suspend(() => {
+  const startWorker: Effect.Effect<void> = Effect.suspend(() => {
+    if (scope === undefined) return Effect.void
     idleWorkers++
-    return Effect.forkScoped(worker(workers++))
+    return Effect.forkIn(worker(workers++), scope)
   })
 
-  const worker = (index: number): Effect.Effect<never, never, Scope.Scope> =>
+  const worker = (index: number): Effect.Effect<never> =>
     Effect.gen(function* () {
       const job = yield* Queue.take(mailbox).pipe(Effect.ensuring(Effect.sync(() => idleWorkers--)))
       lastActivity = Date.now()
@@ -334,15 +347,10 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     const restored = yield* env.restore(webhookId)
     circuit = restored.circuit
     failingSince = restored.failingSince
+    scope = yield* Effect.scope
     yield* startWorker
-    // Jobs that arrived while every worker was busy (a slow endpoint) get another worker here, within a
-    // second; an actor idle for the idle timeout ends, so quiet webhooks cost no fiber.
-    const idleMs = Duration.toMillis(env.idleTimeout)
-    for (;;) {
-      yield* Effect.sleep(Duration.seconds(1))
-      if (inFlight === 0 && waiting() === 0 && Date.now() - lastActivity > idleMs) return
-      while (shortOfWorkers()) yield* startWorker
-    }
+    // Until the upkeep finds the actor idle: quiet webhooks then cost no fiber.
+    yield* Deferred.await(idle)
   }).pipe(
     Effect.ensuring(
       Effect.gen(function* () {
@@ -362,6 +370,15 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     backlog: () => Math.max(0, Option.getOrElse(mailbox.unsafeSize(), () => 0)) + inFlight,
     inFlight: () => inFlight,
     workers: () => workers,
-    run
+    run,
+    tick: (now) => {
+      if (stopped || scope === undefined) return undefined
+      if (inFlight === 0 && waiting() === 0 && now - lastActivity > idleMs) {
+        Deferred.unsafeDone(idle, Effect.void)
+        return undefined
+      }
+      // Jobs that arrived while every worker was busy (a slow endpoint) get another worker here.
+      return shortOfWorkers() ? Effect.whileLoop({ while: shortOfWorkers, body: () => startWorker, step: () => {} }) : undefined
+    }
   }
 }

@@ -279,7 +279,22 @@ export const make = Effect.gen(function* () {
     }
   })
 
+  // One timer for every actor's upkeep (see EndpointActor.tick): a thousand actors each sleeping a second
+  // at a time promoted megabytes a second of short-lived timers and continuations into the old space.
+  const upkeep = Effect.suspend(() => {
+    const now = Date.now()
+    const work: Array<Effect.Effect<void>> = []
+    for (const actor of actors.values()) {
+      const due = actor.tick(now)
+      if (due !== undefined) work.push(due)
+    }
+    return work.length === 0 ? Effect.void : Effect.all(work, { discard: true })
+  })
+
   yield* supervised("following webhooks", followWebhooks).pipe(Effect.forkScoped)
+  yield* supervised("endpoint actor upkeep", Effect.forever(Effect.zipRight(Effect.sleep(Duration.seconds(1)), upkeep))).pipe(
+    Effect.forkScoped
+  )
   yield* supervised(
     "scanning for due deliveries",
     Effect.forever(Effect.zipRight(scan, Effect.sleep(Duration.millis(settings.scanIntervalMs))))
