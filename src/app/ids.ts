@@ -6,11 +6,14 @@ import { randomBytes, randomUUID } from "node:crypto"
  * and need no coordination between processes; prefixed so a human can tell what an id names.
  */
 
-const token = (prefix: string) => Effect.sync(() => `${prefix}${randomBytes(12).toString("base64url")}`)
+const mint = (prefix: string) => `${prefix}${randomBytes(12).toString("base64url")}`
+const token = (prefix: string) => Effect.sync(() => mint(prefix))
 
 export const newAccountId = token("acc_")
 export const newWebhookId = token("wh_")
-export const newEventId = token("evt_")
+/** For a loop over many items, where an effect per id would cost more than the id. */
+export const mintEventId = () => mint("evt_")
+export const newEventId = Effect.sync(mintEventId)
 export const newCorrelationId = token("req_")
 
 /** The log's own id of one stored event (the store is idempotent on it). */
