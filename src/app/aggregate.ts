@@ -76,6 +76,6 @@ const isWrongExpectedVersion = (error: unknown): error is WrongExpectedVersion =
 /** The latest position among an append's events: where the read models must get to. */
 export const lastPosition = (positions: ReadonlyArray<LogPosition>): LogPosition | undefined =>
   positions.reduce<LogPosition | undefined>(
-    (latest, p) => (latest === undefined || LogPosition.compare(p, latest) > 0 ? p : latest),
+    (latest, p) => (latest === undefined ? p : LogPosition.later(latest, p)),
     undefined
   )

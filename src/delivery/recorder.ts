@@ -59,10 +59,10 @@ export const make = Effect.gen(function* () {
       let position = LogPosition.start
       for (const result of results) {
         for (const event of result.events) {
-          if (LogPosition.compare(event.position, position) > 0) position = event.position
+          position = LogPosition.later(position, event.position)
         }
       }
-      yield* Ref.update(last, (current) => (LogPosition.compare(position, current) > 0 ? position : current))
+      yield* Ref.update(last, (current) => LogPosition.later(current, position))
       for (const recording of group) {
         recording.onCommitted?.(position)
       }

@@ -22,6 +22,13 @@ import {
   type StreamAppend
 } from "./types.js"
 
+/** A page of a typed read: the events, and how far the log has been read. */
+export interface TypedPage {
+  readonly events: ReadonlyArray<RecordedEvent>
+  readonly scannedTo: LogPosition
+  readonly atHead: boolean
+}
+
 export interface EventStoreShape {
   /** Appends to one stream with optimistic concurrency; idempotent on the event ids. */
   readonly append: (
@@ -68,10 +75,7 @@ export interface EventStoreShape {
     types: ReadonlyArray<string>,
     /** Top-level payload fields the reader does not need: left in the database, never parsed. */
     omitFields?: ReadonlyArray<string>
-  ) => Effect.Effect<
-    { readonly events: ReadonlyArray<RecordedEvent>; readonly scannedTo: LogPosition; readonly atHead: boolean },
-    EventStoreUnavailable
-  >
+  ) => Effect.Effect<TypedPage, EventStoreUnavailable>
   /** The last position `readAll` can reach right now (the start when the log is empty). */
   readonly head: Effect.Effect<LogPosition, EventStoreUnavailable>
   /** Every event after `after`, in log order, forever: wakes on NOTIFY, polls as a fallback. */
@@ -330,6 +334,17 @@ export const make = Effect.gen(function* () {
         Effect.mapError(unavailable("readAll"))
       )
 
+  // The statement text depends only on how many types a reader wants: built once per count, not per read.
+  const typedPages = new Map<number, string>()
+  const typedPageSql = (typeCount: number) => {
+    let text = typedPages.get(typeCount)
+    if (text === undefined) {
+      text = readAllOfTypesSql(typeCount)
+      typedPages.set(typeCount, text)
+    }
+    return text
+  }
+
   const head = sql.unsafe<{ transaction_id: string; global_position: string }>(headSql).pipe(
     Effect.map((rows): LogPosition => {
       const row = rows[0]
@@ -345,15 +360,12 @@ export const make = Effect.gen(function* () {
     limit: number,
     types: ReadonlyArray<string>,
     omitFields: ReadonlyArray<string> = []
-  ): Effect.Effect<
-    { readonly events: ReadonlyArray<RecordedEvent>; readonly scannedTo: LogPosition; readonly atHead: boolean },
-    EventStoreUnavailable
-  > => {
+  ): Effect.Effect<TypedPage, EventStoreUnavailable> => {
     if (types.length === 0) {
-      return Effect.map(head, (at) => ({ events: [], scannedTo: LogPosition.compare(at, after) > 0 ? at : after, atHead: true }))
+      return Effect.map(head, (at) => ({ events: [], scannedTo: LogPosition.later(after, at), atHead: true }))
     }
     return sql
-      .unsafe<EventRow & { readonly kind: "event" | "head" }>(readAllOfTypesSql(types.length), [
+      .unsafe<EventRow & { readonly kind: "event" | "head" }>(typedPageSql(types.length), [
         after.transactionId.toString(),
         after.globalPosition.toString(),
         limit,
@@ -374,7 +386,7 @@ export const make = Effect.gen(function* () {
             const last = events[events.length - 1]!.position
             return { events, scannedTo: last, atHead: LogPosition.compare(last, head) >= 0 }
           }
-          return { events, scannedTo: LogPosition.compare(head, after) > 0 ? head : after, atHead: true }
+          return { events, scannedTo: LogPosition.later(after, head), atHead: true }
         }),
         Effect.mapError(unavailable("readAllOfTypes"))
       )

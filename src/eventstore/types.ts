@@ -20,6 +20,8 @@ export const LogPosition = {
           : a.globalPosition > b.globalPosition
             ? 1
             : 0,
+  /** The later of two positions (the first when they are equal). */
+  later: (a: LogPosition, b: LogPosition): LogPosition => (LogPosition.compare(b, a) > 0 ? b : a),
   /** A cursor as the API shows it: opaque to clients, exact for us. */
   format: (p: LogPosition): string => `${p.transactionId}:${p.globalPosition}`,
   parse: (text: string): LogPosition | undefined => {
