@@ -4,7 +4,7 @@ import { Context, Duration, Effect, Either, FiberMap, Layer } from "effect"
 import { withConflictRetry, loadAggregate, expectedVersion } from "../app/aggregate.js"
 import { Settings } from "../config.js"
 import { endpointCodec, webhookCodec, webhookEventTypes } from "../domain/codecs.js"
-import { endpointStream, webhookStream } from "../domain/streams.js"
+import { endpointStream, idInStream, webhookStream } from "../domain/streams.js"
 import * as Webhook from "../domain/webhook.js"
 import { EventStore } from "../eventstore/event-store.js"
 import { LogNotifications } from "../eventstore/notifications.js"
@@ -211,7 +211,7 @@ export const make = Effect.gen(function* () {
       const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, replayPage, webhookEventTypes, webhookEventFields)
       const stale = new Set<string>()
       for (const event of events) {
-        if (directory.apply(event)) stale.add(event.streamId.slice("webhook-".length))
+        if (directory.apply(event)) stale.add(idInStream(event.streamId))
       }
       for (const webhookId of stale) yield* directory.refresh(webhookId)
       if (LogPosition.compare(scannedTo, checkpoint) > 0) {
@@ -235,7 +235,7 @@ export const make = Effect.gen(function* () {
     // Outcomes recorded by a process before this one (killed, say) count too: until the projection has
     // applied them, their deliveries would look due.
     const committed = yield* recorder.lastCommitted
-    const recorded = LogPosition.compare(committed, startHead) > 0 ? committed : startHead
+    const recorded = LogPosition.later(startHead, committed)
     const projected = yield* runner.awaitPosition("deliveries", recorded, Duration.seconds(10))
     if (!projected) return
     let done = 0

@@ -1,9 +1,10 @@
 import { Duration, Effect, Either, Schedule } from "effect"
 import { webhookCodec } from "../domain/codecs.js"
-import { webhookStream } from "../domain/streams.js"
+import { idInStream, webhookStream } from "../domain/streams.js"
 import * as Webhook from "../domain/webhook.js"
 import type { EventStoreShape } from "../eventstore/event-store.js"
 import type { RecordedEvent } from "../eventstore/types.js"
+import { statusAfter } from "./webhook-index.js"
 
 /**
  * The runtime's view of the webhooks at the head of the log: the status of all of them, and the full
@@ -40,23 +41,6 @@ interface Loaded {
 
 type Inactive = Exclude<Webhook.WebhookStatus, "active">
 
-/** The status after an event of this type; undefined when the type leaves it as it is. */
-const statusAfter = (type: string): Webhook.WebhookStatus | undefined => {
-  switch (type) {
-    case "WebhookCreated":
-    case "WebhookResumed":
-      return "active"
-    case "WebhookPaused":
-      return "paused"
-    case "WebhookDisabled":
-      return "disabled"
-    case "WebhookDeleted":
-      return "deleted"
-    default:
-      return undefined
-  }
-}
-
 export const makeWebhookDirectory = (store: Pick<EventStoreShape, "readStream">): WebhookDirectory => {
   // Every webhook the follower has seen created, with the version of its stream it has followed to.
   const followed = new Map<string, number>()
@@ -64,7 +48,7 @@ export const makeWebhookDirectory = (store: Pick<EventStoreShape, "readStream">)
   const loaded = new Map<string, Loaded>()
 
   const apply = (recorded: RecordedEvent): boolean => {
-    const webhookId = recorded.streamId.slice("webhook-".length)
+    const webhookId = idInStream(recorded.streamId)
     // Events up to the loaded version are in the state already (the stream read ran ahead of the log).
     const entry = loaded.get(webhookId)
     const stale = entry !== undefined && recorded.streamVersion > entry.version
@@ -128,8 +112,8 @@ export const makeWebhookDirectory = (store: Pick<EventStoreShape, "readStream">)
             raced.holders++
             return Effect.void
           }
-          // The follower applied events past what was read, before the entry existed to take them:
-          // read again. (Behind is fine: later events will be applied to the entry.)
+          // The follower passed events beyond what was read, before the entry existed to be refreshed:
+          // read again. (Behind is fine: a later event makes the follower refresh the entry.)
           if ((followed.get(webhookId) ?? 0) > version) return load(webhookId)
           loaded.set(webhookId, { state, version, holders: 1 })
           return Effect.void

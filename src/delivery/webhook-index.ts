@@ -1,6 +1,7 @@
 import { Either, Schema } from "effect"
 import { webhookCodec } from "../domain/codecs.js"
 import { SubscribableEventType } from "../domain/event-types.js"
+import { idInStream } from "../domain/streams.js"
 import * as Webhook from "../domain/webhook.js"
 import type { RecordedEvent } from "../eventstore/types.js"
 
@@ -56,6 +57,23 @@ const decodeCreated = Schema.decodeUnknownEither(
 )
 const decodeEventsChanged = Schema.decodeUnknownEither(Schema.Struct({ events: Schema.Array(SubscribableEventType) }))
 
+/** The status after a webhook event of this type; undefined when the type leaves it as it is. */
+export const statusAfter = (type: string): Webhook.WebhookStatus | undefined => {
+  switch (type) {
+    case "WebhookCreated":
+    case "WebhookResumed":
+      return "active"
+    case "WebhookPaused":
+      return "paused"
+    case "WebhookDisabled":
+      return "disabled"
+    case "WebhookDeleted":
+      return "deleted"
+    default:
+      return undefined
+  }
+}
+
 /**
  * The route change a logged webhook event makes, decoding only `accountId` and `events`: a read for
  * routing leaves every other field in the database (`routeOmitFields`), secrets and headers included,
@@ -68,16 +86,12 @@ export const routeChangeOf = (recorded: RecordedEvent): RouteChange | undefined 
       return Either.getOrUndefined(Either.map(decodeCreated(recorded.data), (d) => ({ _tag: "Created" as const, ...d })))
     case "WebhookEventsChanged":
       return Either.getOrUndefined(Either.map(decodeEventsChanged(recorded.data), (d) => ({ _tag: "EventsChanged" as const, ...d })))
-    case "WebhookPaused":
-      return { _tag: "Status", status: "paused" }
-    case "WebhookResumed":
-      return { _tag: "Status", status: "active" }
-    case "WebhookDisabled":
-      return { _tag: "Status", status: "disabled" }
-    case "WebhookDeleted":
-      return { _tag: "Deleted" }
-    default:
+    default: {
+      const status = statusAfter(recorded.type)
+      if (status === "deleted") return { _tag: "Deleted" }
+      if (status !== undefined) return { _tag: "Status", status }
       return webhookCodec.types.has(recorded.type) ? { _tag: "Unchanged" } : undefined
+    }
   }
 }
 
@@ -180,7 +194,7 @@ export const makeWebhookIndex = (): WebhookIndex => {
   const apply = (recorded: RecordedEvent): boolean => {
     const change = routeChangeOf(recorded)
     if (change === undefined) return false
-    applyChange(recorded.streamId.slice("webhook-".length), change)
+    applyChange(idInStream(recorded.streamId), change)
     return true
   }
 

@@ -36,5 +36,8 @@ export const parseStreamId = (streamId: string): Option.Option<ParsedStreamId> =
   return isCategory(category) && id !== "" ? Option.some({ category, id }) : Option.none()
 }
 
+/** The id part of a stream id (`webhook-wh_1` → `wh_1`), for a stream whose category the caller knows. */
+export const idInStream = (streamId: string): string => streamId.slice(streamId.indexOf("-") + 1)
+
 /** The category prefix for "read all streams of a category" queries (`stream_id LIKE 'webhook-%'`). */
 export const categoryPrefix = (category: StreamCategory): string => `${category}-`
