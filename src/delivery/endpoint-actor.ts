@@ -367,7 +367,7 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
       lastActivity = Date.now()
       return mailbox.unsafeOffer(job)
     },
-    backlog: () => Math.max(0, Option.getOrElse(mailbox.unsafeSize(), () => 0)) + inFlight,
+    backlog: () => waiting() + inFlight,
     inFlight: () => inFlight,
     workers: () => workers,
     run,

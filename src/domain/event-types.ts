@@ -281,13 +281,9 @@ const payloadDecoders: {
   "webhook.test": Schema.decodeUnknownEither(WebhookTestPayload, { errors: "all" })
 }
 
-const payloadGuards: Readonly<Record<EventTypeName, ((data: unknown) => boolean) | undefined>> = {
-  "message.created": compileGuard(MessageCreatedPayload),
-  "conversation.updated": compileGuard(ConversationUpdatedPayload),
-  "session.updated": compileGuard(SessionUpdatedPayload),
-  "user.updated": compileGuard(UserUpdatedPayload),
-  "webhook.test": compileGuard(WebhookTestPayload)
-}
+const payloadGuards: ReadonlyMap<string, ((data: unknown) => boolean) | undefined> = new Map(
+  Object.values(eventTypes).map((definition) => [definition.name, compileGuard(definition.payload)])
+)
 
 /**
  * Decodes `data` against the payload schema of `type`. Issues are reported all at once with paths
@@ -304,7 +300,7 @@ export function decodePayload(type: string, data: unknown): Either.Either<EventP
   }
   // Nearly every payload is valid: the compiled guard accepts it as it is, and the decoder (which also
   // writes the error messages) sees only the rest.
-  if (payloadGuards[type]?.(data) === true) return Either.right(data as EventPayload)
+  if (payloadGuards.get(type)?.(data) === true) return Either.right(data as EventPayload)
   const decode: (data: unknown) => Either.Either<EventPayload, ParseResult.ParseError> = payloadDecoders[type]
   return decode(data).pipe(
     Either.mapLeft((error) => new ValidationFailed({ issues: issuesFromParseError(error, "data") }))
