@@ -21,6 +21,21 @@ const positionOnlyRead = (sql: PgClient.PgClient, after: bigint) =>
     [after.toString()]
   )
 
+/**
+ * Runs `work` in a transaction that stays open (holding the snapshot's xmin back) until `commit` is run;
+ * returns once `work` has run. (sql.reserve does not pin a connection in sql-pg 0.53; a transaction does.)
+ */
+const heldOpen = <E>(sql: PgClient.PgClient, work: Effect.Effect<unknown, E>) =>
+  Effect.gen(function* () {
+    const ran = yield* Deferred.make<void>()
+    const mayCommit = yield* Deferred.make<void>()
+    const transaction = yield* Effect.fork(
+      sql.withTransaction(Effect.zipRight(work, Effect.zipRight(Deferred.succeed(ran, undefined), Deferred.await(mayCommit))))
+    )
+    yield* Deferred.await(ran)
+    return { commit: Effect.zipRight(Deferred.succeed(mayCommit, undefined), Fiber.join(transaction)) }
+  })
+
 // Long poll interval: anything arriving quickly proves the NOTIFY path.
 const SlowPoll = Settings.layerWith({ pollIntervalMs: 30_000 })
 
@@ -52,20 +67,8 @@ layer(Store, { excludeTestServices: true })("event store: ordering and subscript
       const store = yield* EventStore
       const sql = yield* PgClient.PgClient
       const start = yield* store.head
-      // Transaction A draws the lower position but commits last. (sql.reserve does not pin a
-      // connection in sql-pg 0.53; a transaction does.)
-      const aInserted = yield* Deferred.make<void>()
-      const aMayCommit = yield* Deferred.make<void>()
-      const transactionA = yield* Effect.fork(
-        sql.withTransaction(
-          Effect.gen(function* () {
-            yield* sql.unsafe(appendSql("gap-a", "gap-event-a"))
-            yield* Deferred.succeed(aInserted, undefined)
-            yield* Deferred.await(aMayCommit)
-          })
-        )
-      )
-      yield* Deferred.await(aInserted)
+      // Transaction A draws the lower position but commits last.
+      const transactionA = yield* heldOpen(sql, sql.unsafe(appendSql("gap-a", "gap-event-a")))
       yield* sql.unsafe(appendSql("gap-b", "gap-event-b"))
 
       const naiveFirst = yield* positionOnlyRead(sql, 0n)
@@ -73,8 +76,7 @@ layer(Store, { excludeTestServices: true })("event store: ordering and subscript
       const safeFirst = yield* store.readAll(start, 100)
       expect(safeFirst.map((e) => e.eventId)).not.toContain("gap-event-b") // held back behind A
 
-      yield* Deferred.succeed(aMayCommit, undefined)
-      yield* Fiber.join(transactionA)
+      yield* transactionA.commit
       const naiveSecond = yield* positionOnlyRead(sql, naiveCheckpoint)
       const naiveSeen = [...naiveFirst, ...naiveSecond].map((r) => r.event_id)
       expect(naiveSeen).not.toContain("gap-event-a") // lost for ever by a position-only checkpoint
@@ -176,20 +178,12 @@ layer(Store, { excludeTestServices: true })("event store: ordering and subscript
         appended.push(...events.map((e) => ({ id: e.eventId, type: e.type })))
       }
       // An open transaction holds back everything committed after it: the typed read must not go past it.
-      const holding = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      const held = yield* Effect.fork(
-        sql.withTransaction(
-          Effect.gen(function* () {
-            yield* sql.unsafe(
-              `SELECT * FROM append_events('[{"stream":"${run}-held","expected":-1,"events":[{"id":"${run}-held","type":"${types[0]}","data":{}}]}]'::jsonb)`
-            )
-            yield* Deferred.succeed(holding, undefined)
-            yield* Deferred.await(release)
-          })
+      const held = yield* heldOpen(
+        sql,
+        sql.unsafe(
+          `SELECT * FROM append_events('[{"stream":"${run}-held","expected":-1,"events":[{"id":"${run}-held","type":"${types[0]}","data":{}}]}]'::jsonb)`
         )
       )
-      yield* Deferred.await(holding)
       yield* store.append(`${run}-after`, "any", [{ eventId: `${run}-after`, type: types[2]!, data: {} }])
 
       const wanted = [types[0]!, types[2]!]
@@ -230,8 +224,7 @@ layer(Store, { excludeTestServices: true })("event store: ordering and subscript
       expect(none.atHead).toBe(true)
       expect(LogPosition.compare(none.scannedTo, before.cursor)).toBeGreaterThanOrEqual(0)
 
-      yield* Deferred.succeed(release, undefined)
-      yield* Fiber.join(held)
+      yield* held.commit
       const rest = yield* eventually(
         store.readAllOfTypes(before.cursor, 7, wanted),
         ({ events }) => events.some((e) => e.eventId === `${run}-after`)
@@ -286,28 +279,16 @@ layer(Store, { excludeTestServices: true })("event store: ordering and subscript
       const sql = yield* PgClient.PgClient
       const notifications = yield* LogNotifications
       const head = yield* store.head
-      const holding = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
       // An older transaction that holds the snapshot's xmin back (it has a transaction id, never commits
       // until told to).
-      const older = yield* Effect.fork(
-        sql.withTransaction(
-          Effect.gen(function* () {
-            yield* sql`SELECT pg_current_xact_id()`
-            yield* Deferred.succeed(holding, undefined)
-            yield* Deferred.await(release)
-          })
-        )
-      )
-      yield* Deferred.await(holding)
+      const older = yield* heldOpen(sql, sql`SELECT pg_current_xact_id()`)
       yield* store.append("held-1", "any", [{ eventId: "held-a", type: "Held", data: {} }])
       const waiting = yield* Effect.fork(notifications.awaitBeyond(head.transactionId, ["Held"], Duration.seconds(30)))
       yield* Effect.sleep(Duration.millis(400))
       // Announced, but not readable yet: the reader keeps waiting.
       expect(yield* Fiber.poll(waiting)).toEqual(Option.none())
       expect((yield* store.readAll(head, 10)).map((e) => e.eventId)).not.toContain("held-a")
-      yield* Deferred.succeed(release, undefined)
-      yield* Fiber.join(older)
+      yield* older.commit
       const begin = Date.now()
       yield* Fiber.join(waiting).pipe(Effect.timeout(Duration.seconds(10)))
       expect(Date.now() - begin).toBeLessThan(10_000)
