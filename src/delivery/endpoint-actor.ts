@@ -61,8 +61,10 @@ export interface EndpointActor {
   readonly offer: (job: DeliveryJob) => boolean
   readonly backlog: () => number
   readonly inFlight: () => number
-  /** Worker fibers started so far (they run until the actor stops). */
+  /** Worker fibers running: as many as the backlog needs, up to the limit; one when idle. */
   readonly workers: () => number
+  /** The most workers that ran at once. */
+  readonly peakWorkers: () => number
   /** Runs until `tick` finds it idle for the idle timeout; then, or on any exit, hands its jobs back. */
   readonly run: Effect.Effect<void, never, Scope.Scope>
   /**
@@ -97,6 +99,7 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
   let inFlight = 0
   let workers = 0
   let idleWorkers = 0
+  let peakWorkers = 0
   let lastActivity = Date.now()
   let circuit: Circuit.CircuitState<FailureEvidence> = Circuit.initialState()
   let nextSlot = 0
@@ -299,11 +302,24 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
   const startWorker: Effect.Effect<void> = Effect.suspend(() => {
     if (scope === undefined) return Effect.void
     idleWorkers++
-    return Effect.forkIn(worker(workers++), scope)
+    workers++
+    if (workers > peakWorkers) peakWorkers = workers
+    return Effect.forkIn(worker, scope)
   })
 
-  const worker = (index: number): Effect.Effect<never> =>
-    Effect.gen(function* () {
+  /**
+   * A worker that finds nothing waiting while another worker is already idle ends: a burst's workers do
+   * not stay parked until the actor stops (a thousand endpoints after one burst each held five fibers
+   * apiece). One idle worker stays, so the next job is taken without a fork.
+   */
+  const surplus = () => waiting() === 0 && idleWorkers > 0
+
+  const exitWorker = Effect.sync(() => {
+    workers--
+  })
+
+  const worker: Effect.Effect<void> = Effect.gen(function* () {
+    for (;;) {
       const job = yield* Queue.take(mailbox).pipe(Effect.ensuring(Effect.sync(() => idleWorkers--)))
       lastActivity = Date.now()
       // More jobs wait than idle workers will take: a burst starts the workers it needs at once.
@@ -317,27 +333,24 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
       if (webhook === undefined || webhook.status !== "active") {
         // Deleted, disabled or paused: the delivery waits in the log until the webhook takes it again.
         env.release(job, null)
+      } else if (workers > (webhook.maxConcurrency ?? env.defaultConcurrency)) {
+        // The limit was lowered while running: this worker hands its job to one within the limit and ends.
+        if (!mailbox.unsafeOffer(job)) env.release(job, null)
         return
+      } else {
+        inFlight++
+        yield* attempt(job, webhook).pipe(
+          Effect.ensuring(Effect.sync(() => {
+            inFlight--
+            lastActivity = Date.now()
+          })),
+          Effect.onInterrupt(() => Effect.sync(() => env.release(job, null)))
+        )
       }
-      const limit = webhook.maxConcurrency ?? env.defaultConcurrency
-      if (index >= limit) {
-        // The limit was lowered while running: give the job back to a worker within the limit.
-        yield* Queue.offer(mailbox, job)
-        yield* Effect.sleep(Duration.millis(200))
-        return
-      }
-      inFlight++
-      yield* attempt(job, webhook).pipe(
-        Effect.ensuring(Effect.sync(() => {
-          inFlight--
-          lastActivity = Date.now()
-        })),
-        Effect.onInterrupt(() => Effect.sync(() => env.release(job, null)))
-      )
-    }).pipe(
-      Effect.zipRight(Effect.sync(() => idleWorkers++)),
-      Effect.forever
-    )
+      if (surplus()) return
+      idleWorkers++
+    }
+  }).pipe(Effect.ensuring(exitWorker))
 
   const run = Effect.gen(function* () {
     // The settings stay loaded while the actor runs (released in the finalizer below).
@@ -370,6 +383,7 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     backlog: () => waiting() + inFlight,
     inFlight: () => inFlight,
     workers: () => workers,
+    peakWorkers: () => peakWorkers,
     run,
     tick: (now) => {
       if (stopped || scope === undefined) return undefined

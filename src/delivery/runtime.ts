@@ -29,8 +29,10 @@ import { replayPage, webhookEventFields } from "./webhook-index.js"
 export interface EndpointBacklog {
   readonly webhookId: string
   readonly backlog: number
-  /** Worker fibers the actor has started: as many as its backlog has needed, up to its concurrency limit. */
+  /** Worker fibers running: as many as the backlog needs, up to the concurrency limit; one when idle. */
   readonly workers: number
+  /** The most worker fibers the actor has run at once. */
+  readonly peakWorkers: number
 }
 
 export interface DeliveryRuntimeShape {
@@ -315,7 +317,12 @@ export const make = Effect.gen(function* () {
   return DeliveryRuntime.of({
     submit,
     backlogs: Effect.sync(() =>
-      [...actors].map(([webhookId, actor]) => ({ webhookId, backlog: actor.backlog(), workers: actor.workers() }))
+      [...actors].map(([webhookId, actor]) => ({
+        webhookId,
+        backlog: actor.backlog(),
+        workers: actor.workers(),
+        peakWorkers: actor.peakWorkers()
+      }))
     ),
     directory
   })

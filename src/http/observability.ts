@@ -31,7 +31,7 @@ const currentGauges = Effect.gen(function* () {
   })
   gauges.push({
     name: "hookline_endpoint_workers",
-    help: "Worker fibers of the running endpoint actors (started as backlogs need them, up to each limit)",
+    help: "Worker fibers of the running endpoint actors (as many as backlogs need, up to each limit; one per idle actor)",
     labels: {},
     value: backlogs.reduce((sum, b) => sum + b.workers, 0)
   })

@@ -139,9 +139,12 @@ layer(freshEngine({ circuitFailureThreshold: 100 }), { excludeTestServices: true
       yield* publish(60)
       yield* eventually(statuses(limitedConcurrency), (r) => r.length === 60 && r.every((d) => d.status === "delivered"))
       expect(peak).toBe(3)
-      // Workers were started as the backlog needed them, and never past the limit.
+      // Workers were started as the backlog needed them, never past the limit, and all but one ended
+      // once the backlog was gone.
       const runtime = yield* DeliveryRuntime
-      expect((yield* runtime.backlogs).find((b) => b.webhookId === limitedConcurrency)?.workers).toBe(3)
+      const limitedBacklog = Effect.map(runtime.backlogs, (all) => all.find((b) => b.webhookId === limitedConcurrency))
+      expect((yield* limitedBacklog)?.peakWorkers).toBe(3)
+      expect((yield* eventually(limitedBacklog, (b) => b?.workers === 1))?.workers).toBe(1)
 
       const times: Array<number> = []
       const counting = yield* receiver((_, res) => {
@@ -170,7 +173,41 @@ layer(freshEngine({ circuitFailureThreshold: 100 }), { excludeTestServices: true
         yield* publish(1)
         yield* eventually(statuses(sequential), (r) => r.length === n && r.every((d) => d.status === "delivered"))
       }
-      expect((yield* runtime.backlogs).find((b) => b.webhookId === sequential)?.workers).toBe(1)
+      expect((yield* runtime.backlogs).find((b) => b.webhookId === sequential)?.peakWorkers).toBe(1)
+    }))
+
+  it.scoped("a concurrency limit lowered mid-backlog holds from then on, and nothing is lost", () =>
+    Effect.gen(function* () {
+      let inFlight = 0
+      let peakAfterChange = 0
+      let changed = false
+      const slow = yield* receiver((_, res) => {
+        inFlight++
+        if (changed) peakAfterChange = Math.max(peakAfterChange, inFlight)
+        setTimeout(() => {
+          inFlight--
+          res.writeHead(200)
+          res.end()
+        }, 40)
+      })
+      const webhook = yield* createWebhook({ url: slow.url, maxConcurrency: 6 })
+      yield* publish(100)
+      yield* eventually(Effect.sync(() => slow.requests.length), (n) => n >= 6)
+      yield* webhookEvent(
+        webhook,
+        WebhookDomain.WebhookPolicyChanged.make({ retrySchedule: null, maxConcurrency: 2, rateLimit: null })
+      )
+      const runtime = yield* DeliveryRuntime
+      // Once the workers over the new limit have finished their attempt in flight, at most 2 at once.
+      yield* eventually(
+        Effect.map(runtime.backlogs, (all) => all.find((b) => b.webhookId === webhook)?.workers ?? 0),
+        (n) => n <= 2
+      )
+      changed = true
+      const rows = yield* eventually(statuses(webhook), (r) => r.length === 100 && r.every((d) => d.status === "delivered"))
+      expect(rows).toHaveLength(100)
+      expect(new Set(slow.requests.map((r) => r.body)).size).toBe(100)
+      expect(peakAfterChange).toBeLessThanOrEqual(2)
     }))
 
   it.scoped("a paused webhook's deliveries wait, and go out when it resumes", () =>
