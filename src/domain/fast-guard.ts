@@ -10,8 +10,11 @@ import { Option, Schema, SchemaAST } from "effect"
  * decoder drops it), an `undefined` property. A schema with a transformation anywhere gets no guard at all
  * (undefined): its decoded value is not its input.
  */
-export const compileGuard = (schema: Schema.Schema.AnyNoContext): ((input: unknown) => boolean) | undefined => {
+export function compileGuard<A, I>(schema: Schema.Schema<A, I, never>): ((input: unknown) => input is A) | undefined
+export function compileGuard(schema: Schema.Schema.AnyNoContext): ((input: unknown) => boolean) | undefined
+export function compileGuard(schema: Schema.Schema.AnyNoContext): ((input: unknown) => boolean) | undefined {
   try {
+    // What the guard accepts, the decoder gives back unchanged (so, for the first signature, it is an A).
     return compile(schema.ast)
   } catch (error) {
     if (error instanceof Unsupported) return undefined

@@ -126,18 +126,17 @@ const decidePublish = (command: Data.TaggedEnum.Value<PublishedEventCommand, "Pu
   }
   const publishedAt = toIsoString(command.now)
   return Either.right([
-    // Every field was checked above (or made here): validating them again cost a third of this decision.
-    EventPublished.make(
-      {
-        eventId: command.eventId,
-        accountId: command.accountId,
-        type: command.type,
-        data: decoded.right,
-        occurredAt: command.occurredAt === undefined ? publishedAt : toIsoString(new Date(command.occurredAt)),
-        publishedAt
-      },
-      { disableValidation: true }
-    )
+    // Every field was checked above (or made here). A literal, not `make`: even without validation,
+    // `make` merges constructor defaults, which cost a sixth of this decision.
+    {
+      _tag: "EventPublished",
+      eventId: command.eventId,
+      accountId: command.accountId,
+      type: command.type,
+      data: decoded.right,
+      occurredAt: command.occurredAt === undefined ? publishedAt : toIsoString(new Date(command.occurredAt)),
+      publishedAt
+    } satisfies EventPublished
   ])
 }
 

@@ -4,20 +4,28 @@ import { Effect } from "effect"
 import { errorResponse } from "./errors.js"
 
 /**
- * The nesting depth of a JSON text, counted without parsing it: one pass over the characters, skipping
- * strings. Stops as soon as `limit` is exceeded, so a hostile body costs at most one scan of its
- * prefix. Malformed text is left to the real parser, which reports it properly.
+ * The nesting depth of a JSON text, counted without parsing it: one pass over the structure, jumping
+ * over strings with `indexOf` (most of an event's text is in strings, and a character-by-character loop
+ * cost as much as parsing it). Stops as soon as `limit` is exceeded, so a hostile body costs at most one
+ * scan of its prefix. Malformed text is left to the real parser, which reports it properly.
  */
 export const exceedsJsonDepth = (text: string, limit: number): boolean => {
   let depth = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
+  const length = text.length
+  for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 0x5c) i++ // a backslash escapes the next character, a quote included
-      else if (c === 0x22) inString = false
-    } else if (c === 0x22) inString = true
-    else if (c === 0x7b || c === 0x5b) {
+    if (c === 0x22) {
+      // The closing quote is the first one after an even run of backslashes (each run is counted once).
+      let end = text.indexOf('"', i + 1)
+      while (end !== -1) {
+        let slashes = 0
+        for (let k = end - 1; text.charCodeAt(k) === 0x5c; k--) slashes++
+        if ((slashes & 1) === 0) break
+        end = text.indexOf('"', end + 1)
+      }
+      if (end === -1) return false
+      i = end
+    } else if (c === 0x7b || c === 0x5b) {
       if (++depth > limit) return true
     } else if (c === 0x7d || c === 0x5d) depth--
   }
