@@ -15,7 +15,7 @@ import { Settings } from "../config.js"
 import { EventStore } from "../eventstore/event-store.js"
 import type { EventStoreUnavailable } from "../eventstore/errors.js"
 import { LogNotifications } from "../eventstore/notifications.js"
-import { LogPosition } from "../eventstore/types.js"
+import { LogPosition, type RecordedEvent } from "../eventstore/types.js"
 import { supervised } from "../supervise.js"
 import { generationTable, type Projection } from "./projection.js"
 
@@ -92,6 +92,12 @@ const batchSize = 500
 const rebuildBatchSize = 2000
 /** Read models may trail the log by a few milliseconds; one query per append would cost more. */
 const settle = Duration.millis(5)
+/**
+ * How often a projection stores a checkpoint that only passed events of other types. Storing each one
+ * cost a transaction per commit of anyone's (three statements, for nothing), and a restart re-reads such a
+ * range through the index by type, finding nothing again.
+ */
+const idleCheckpointMs = 1_000
 
 export const make = Effect.gen(function* () {
   const sql = yield* SqlClient
@@ -209,38 +215,27 @@ export const make = Effect.gen(function* () {
         transactionId: BigInt(row.transaction_id),
         globalPosition: BigInt(row.global_position)
       }
+      // The stored checkpoint: `checkpoint` runs ahead of it over ranges without this projection's events,
+      // and the compare-and-set is against what is stored.
+      let stored = checkpoint
+      let storedAt = Date.now()
       const ref = progress.get(key) ?? (yield* SubscriptionRef.make<Progress>({ checkpoint, caughtUp: false }))
       progress.set(key, ref)
 
-      for (;;) {
-        const { events, scannedTo, atHead } = yield* store.readAllOfTypes(
-          checkpoint,
-          building ? rebuildBatchSize : batchSize,
-          projection.eventTypes,
-          projection.omitFields
-        )
-        if (LogPosition.compare(scannedTo, checkpoint) <= 0) {
-          if (building) {
-            yield* activate(projection, generation)
-            building = false
-          }
-          yield* SubscriptionRef.set(ref, { checkpoint, caughtUp: true })
-          yield* notifications.awaitBeyond(checkpoint.transactionId, projection.eventTypes, pollInterval, settle)
-          continue
-        }
-        const from = checkpoint
-        const advanced = yield* sql
+      /** Stores `to` as the checkpoint, with `events` applied in the same transaction; false when overtaken. */
+      const storeUpTo = (to: LogPosition, events: ReadonlyArray<RecordedEvent>) =>
+        sql
           .withTransaction(
             Effect.gen(function* () {
               // The compare-and-set goes first: it locks the checkpoint row, so a second runner waits
               // here rather than applying the same batch and deadlocking on the read model's rows.
               const moved = yield* sql`UPDATE projection_checkpoints
-                   SET transaction_id = ${scannedTo.transactionId.toString()}::xid8,
-                       global_position = ${scannedTo.globalPosition.toString()},
+                   SET transaction_id = ${to.transactionId.toString()}::xid8,
+                       global_position = ${to.globalPosition.toString()},
                        events_applied = events_applied + ${events.length}, updated_at = now()
                  WHERE name = ${projection.name} AND generation = ${generation} AND status <> 'retired'
-                   AND transaction_id = ${from.transactionId.toString()}::xid8
-                   AND global_position = ${from.globalPosition.toString()}
+                   AND transaction_id = ${stored.transactionId.toString()}::xid8
+                   AND global_position = ${stored.globalPosition.toString()}
                  RETURNING 1`
               if (moved.length === 0) return yield* new CheckpointMoved()
               if (events.length > 0) yield* projection.apply(events, table)
@@ -251,16 +246,44 @@ export const make = Effect.gen(function* () {
             Effect.catchTag("CheckpointMoved", () => Effect.succeed(false)),
             Effect.ensuring(notifications.transactionEnded)
           )
-        if (advanced) {
-          checkpoint = scannedTo
-          yield* SubscriptionRef.set(ref, { checkpoint, caughtUp: atHead })
-          continue
+
+      for (;;) {
+        const { events, scannedTo, atHead } = yield* store.readAllOfTypes(
+          checkpoint,
+          building ? rebuildBatchSize : batchSize,
+          projection.eventTypes,
+          projection.omitFields
+        )
+        const moved = LogPosition.compare(scannedTo, checkpoint) > 0
+        if (!moved && building) {
+          yield* activate(projection, generation)
+          building = false
         }
-        // Someone else applied this batch: continue from where they are, or stop if retired.
-        const latest = (yield* readCheckpoints(projection.name)).find((r) => r.generation === generation)
-        if (latest === undefined) return
-        building = latest.status === "building"
-        checkpoint = { transactionId: BigInt(latest.transaction_id), globalPosition: BigInt(latest.global_position) }
+        const to = moved ? scannedTo : checkpoint
+        // Only other types' events passed: the stored checkpoint follows at most once a second (a rebuild
+        // stores every page, its progress is what the operator watches).
+        const persist =
+          events.length > 0 ||
+          (LogPosition.compare(to, stored) > 0 && (building || Date.now() - storedAt >= idleCheckpointMs))
+        if (persist) {
+          if (!(yield* storeUpTo(to, events))) {
+            // Someone else applied this batch: continue from where they are, or stop if retired.
+            const latest = (yield* readCheckpoints(projection.name)).find((r) => r.generation === generation)
+            if (latest === undefined) return
+            building = latest.status === "building"
+            checkpoint = { transactionId: BigInt(latest.transaction_id), globalPosition: BigInt(latest.global_position) }
+            stored = checkpoint
+            continue
+          }
+          stored = to
+          storedAt = Date.now()
+        }
+        checkpoint = to
+        const caughtUp = !moved || atHead
+        yield* SubscriptionRef.set(ref, { checkpoint, caughtUp })
+        if (caughtUp && events.length === 0) {
+          yield* notifications.awaitBeyond(checkpoint.transactionId, projection.eventTypes, pollInterval, settle)
+        }
       }
     }).pipe(
       (loop) => supervised(`projection ${projection.name}`, loop),
@@ -286,7 +309,13 @@ export const make = Effect.gen(function* () {
       const rows = yield* readCheckpoints(projection.name)
       const describe = (r: CheckpointRow) =>
         Effect.gen(function* () {
-          const checkpoint = { transactionId: BigInt(r.transaction_id), globalPosition: BigInt(r.global_position) }
+          const storedCheckpoint = { transactionId: BigInt(r.transaction_id), globalPosition: BigInt(r.global_position) }
+          // This process's runner may be ahead of what it stored, over events of other types.
+          const running = progress.get(`${projection.name}:${r.generation}`)
+          const checkpoint =
+            running === undefined
+              ? storedCheckpoint
+              : LogPosition.later(storedCheckpoint, (yield* SubscriptionRef.get(running)).checkpoint)
           const eventsApplied = Number(r.events_applied)
           return {
             generation: r.generation,

@@ -10,6 +10,7 @@ import type { RecordedEvent } from "../../../src/eventstore/types.js"
 import type { Projection } from "../../../src/projections/projection.js"
 import { ProjectionRegistry, ProjectionRunner, ProjectionRunnerLive } from "../../../src/projections/runner.js"
 import { createTestDatabase } from "../../support/database.js"
+import { eventually } from "../../support/eventually.js"
 
 /** Counts events per stream; fails on an event whose data says so, to test atomicity. */
 const counter = (version: number, options: { readonly slowMs?: number } = {}): Projection => ({
@@ -41,12 +42,12 @@ const settings = Settings.layerWith({ pollIntervalMs: 200 })
 const databaseAt = (url: string) =>
   MigrationsLive.pipe(Layer.provideMerge(PgClient.layer({ url: Redacted.make(url), maxConnections: 8 })))
 
-const runnerOn = (url: string, projections: ReadonlyArray<Projection>) =>
+const runnerOn = (url: string, projections: ReadonlyArray<Projection>, overrides?: { readonly pollIntervalMs: number }) =>
   ProjectionRunnerLive.pipe(
     Layer.provideMerge(ProjectionRegistry.layer(projections)),
     Layer.provideMerge(EventStoreLive),
     Layer.provideMerge(LogNotificationsLive),
-    Layer.provideMerge(settings),
+    Layer.provideMerge(overrides === undefined ? settings : Settings.layerWith(overrides)),
     Layer.provideMerge(databaseAt(url))
   )
 
@@ -87,6 +88,47 @@ describe("projection runner", () => {
         expect(Option.getOrThrow(status.active).lag).toBe(0)
         expect(Option.getOrThrow(status.active).eventsApplied).toBe(20)
         expect(yield* runner.caughtUp).toBe(true)
+      }).pipe(Effect.provide(ctx))
+    }))
+
+  it.scopedLive("commits of other types are passed in memory, stored at most once a second", () =>
+    Effect.gen(function* () {
+      const url = yield* Effect.promise(createTestDatabase)
+      // Polling every 20 ms, the runner looks at the log fifty times a second whatever it holds.
+      const ctx = yield* start(runnerOn(url, [counter(1)], { pollIntervalMs: 20 }))
+      yield* Effect.gen(function* () {
+        const runner = yield* ProjectionRunner
+        const store = yield* EventStore
+        const sql = yield* SqlClient
+        expect(yield* runner.awaitPosition("stream_counts", yield* appendCounted(1, "first"), Duration.seconds(10))).toBe(true)
+        yield* sql.unsafe(`CREATE TABLE checkpoint_writes (n integer NOT NULL);
+          INSERT INTO checkpoint_writes VALUES (0);
+          CREATE FUNCTION count_checkpoint_write() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN UPDATE checkpoint_writes SET n = n + 1; RETURN NULL; END $$;
+          CREATE TRIGGER counted AFTER UPDATE ON projection_checkpoints FOR EACH ROW EXECUTE FUNCTION count_checkpoint_write();`)
+        const writes = Effect.map(sql<{ n: number }>`SELECT n FROM checkpoint_writes`, (rows) => rows[0]!.n)
+        const stored = Effect.map(
+          sql<{ p: string }>`SELECT global_position::text AS p FROM projection_checkpoints WHERE name = 'stream_counts'`,
+          (rows) => BigInt(rows[0]!.p)
+        )
+        // Commits of a type the projection does not read, for about a second and a half.
+        const started = Date.now()
+        let last = yield* store.head
+        for (let i = 0; Date.now() - started < 1_500; i++) {
+          last = (yield* store.append(`noise-${i}`, "any", [{ eventId: `noise-${i}`, type: "Ignored", data: {} }])).events[0]!.position
+          yield* Effect.sleep(Duration.millis(5))
+        }
+        expect(yield* runner.awaitPosition("stream_counts", last, Duration.seconds(10))).toBe(true)
+        const seconds = (Date.now() - started) / 1000
+        expect(yield* writes).toBeLessThanOrEqual(Math.ceil(seconds) + 1)
+        // The status counts from where the runner is, not from what it stored.
+        expect(Option.getOrThrow((yield* runner.status)[0]!.active).lag).toBe(0)
+        // Within a second or so of going quiet, the stored checkpoint reaches the head too.
+        const head = (yield* store.head).globalPosition
+        yield* eventually(stored, (p) => p === head)
+        // Events of its type after the idle stretch are applied once each.
+        expect(yield* runner.awaitPosition("stream_counts", yield* appendCounted(5, "later"), Duration.seconds(10))).toBe(true)
+        expect((yield* counts).reduce((sum, r) => sum + r.count, 0)).toBe(6)
       }).pipe(Effect.provide(ctx))
     }))
 
