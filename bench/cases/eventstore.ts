@@ -3,10 +3,10 @@
  * events per transaction with 8 writers, and the gap-safe `readAll` in pages of 1000.
  *
  * The raw writes go to `bench_raw_events`, made `LIKE events` with its defaults, identity and indexes
- * (primary key, unique (stream_id, stream_version), unique event_id, the (transaction_id, global_position)
- * index) but without its triggers: the rows and the indexes any store of these events must maintain,
- * without the event store's own work (the streams table, the concurrency check, the plpgsql function,
- * the notify trigger, Effect and the result mapping). The raw read is a plain keyset SELECT of the very
+ * (unique (stream_id, stream_version), unique event_id, the (transaction_id, global_position) order and
+ * the index by type) but without its triggers: the rows and the indexes any store of these events must
+ * maintain, without the event store's own work (the concurrency check, the plpgsql function, the
+ * announcements, Effect and the result mapping). The raw read is a plain keyset SELECT of the very
  * rows `readAll` reads, from `events`.
  */
 import { PgClient } from "@effect/sql-pg"

@@ -102,12 +102,6 @@ export default defineCase({
           ORDER BY w, e.k`,
         [accounts * webhooksPerAccount, webhooksPerAccount, JSON.stringify(created.data), JSON.stringify(metadata), receiver.origin, activePerAccount]
       )
-      yield* query(
-        pool,
-        `INSERT INTO streams (stream_id, version) SELECT 'webhook-wh_mem' || w, 1 FROM generate_series(0, $1::int - 1) AS w`,
-        [accounts * webhooksPerAccount]
-      )
-      yield* query(pool, "UPDATE streams SET version = version + $1::int WHERE stream_id LIKE 'account-acc_mem%'", [webhooksPerAccount])
       // The read models as the projections would leave them, written here in three statements: replaying
       // them takes Hookline minutes (the webhooks and accounts projections apply one statement per event).
       yield* markCaughtUp(pool, yield* headOf(pool))

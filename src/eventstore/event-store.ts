@@ -178,6 +178,16 @@ const expectedCode = (expected: ExpectedVersion): number =>
 const pgErrorOf = (error: SqlError): { code?: string; detail?: string; constraint?: string } =>
   typeof error.cause === "object" && error.cause !== null ? (error.cause as { code?: string }) : {}
 
+/**
+ * Appends anywhere that lose a race for a stream's next version are appended again, this often at most:
+ * each loss means another append to that stream committed, so n writers at once all land within n tries.
+ */
+const maxAnyConflicts = 20
+
+/** The stream of a unique violation on (stream_id, stream_version): "Key (stream_id, stream_version)=(s, 3) already exists." */
+export const conflictingStream = (detail: string | undefined): string | undefined =>
+  detail === undefined ? undefined : /^Key \(stream_id, stream_version\)=\((.*), \d+\) already exists\.$/.exec(detail)?.[1]
+
 const groupResults = (
   appends: ReadonlyArray<StreamAppend>,
   rows: ReadonlyArray<AppendedRow>,
@@ -238,12 +248,25 @@ export const make = Effect.gen(function* () {
       return groupResults(appends, rows, true)
     })
 
+  /** A stream's version now (0 when it has no events), for a conflict's report. */
+  const streamVersion = (streamId: string) =>
+    sql
+      .unsafe<{ version: number }>(
+        "SELECT coalesce(max(stream_version), 0)::int AS version FROM events WHERE stream_id = $1",
+        [streamId]
+      )
+      .pipe(
+        Effect.map((rows) => rows[0]?.version ?? 0),
+        Effect.mapError(unavailable("append"))
+      )
+
   /** Runs `statement` ($1 = the batch as jsonb) for the non-empty appends and maps its rows and errors. */
   const runAppend = <E>(
     appends: ReadonlyArray<StreamAppend>,
     statement: string,
     params: ReadonlyArray<string>,
-    extraErrors: (pg: { code?: string | undefined }) => Option.Option<E>
+    extraErrors: (pg: { code?: string | undefined }) => Option.Option<E>,
+    attempt = 1
   ): Effect.Effect<ReadonlyArray<AppendResult>, AppendError | E> => {
     const nonEmpty = appends.filter((a) => a.events.length > 0)
     const batch = JSON.stringify(
@@ -280,6 +303,19 @@ export const make = Effect.gen(function* () {
           return recoverRetry(
             nonEmpty,
             new WrongExpectedVersion({ streamId, expected, actual: detail.actual ?? 0 })
+          )
+        }
+        if (pg.code === "23505" && pg.constraint === "events_stream_version_key") {
+          // Another append took the version this one computed for a stream (or the stream exists, for a
+          // new one). Appending anywhere is appended again; otherwise it is a conflict, or this append's
+          // own retry.
+          const streamId = conflictingStream(pg.detail) ?? ""
+          const expected = nonEmpty.find((a) => a.streamId === streamId)?.expectedVersion ?? "no_stream"
+          if (expected === "any" && attempt < maxAnyConflicts) {
+            return runAppend(appends, statement, params, extraErrors, attempt + 1)
+          }
+          return Effect.flatMap(streamVersion(streamId), (actual) =>
+            recoverRetry(nonEmpty, new WrongExpectedVersion({ streamId, expected, actual }))
           )
         }
         if (pg.code === "23505" && pg.constraint === "events_event_id_key") {

@@ -1,7 +1,7 @@
 import { expect, layer } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Either } from "effect"
-import { EventStore } from "../../../src/eventstore/event-store.js"
+import { conflictingStream, EventStore } from "../../../src/eventstore/event-store.js"
 import type { NewEvent } from "../../../src/eventstore/types.js"
 import { TestEventStore } from "../../support/database.js"
 
@@ -36,7 +36,7 @@ layer(TestEventStore(), { excludeTestServices: true })("event store: append", (i
       const store = yield* EventStore
       yield* store.append("thing-2", "no_stream", [newEvent()])
       const again = yield* Effect.either(store.append("thing-2", "no_stream", [newEvent()]))
-      expect(Either.isLeft(again) && again.left._tag).toBe("WrongExpectedVersion")
+      expect(Either.isLeft(again) && again.left).toMatchObject({ _tag: "WrongExpectedVersion", expected: "no_stream", actual: 1 })
       const stale = yield* Effect.either(store.append("thing-2", 5, [newEvent()]))
       expect(Either.isLeft(stale) && stale.left).toMatchObject({ streamId: "thing-2", expected: 5, actual: 1 })
       const exact = yield* store.append("thing-2", 1, [newEvent()])
@@ -60,6 +60,30 @@ layer(TestEventStore(), { excludeTestServices: true })("event store: append", (i
       expect(wins).toHaveLength(1)
       expect(losses.every((l) => l.left._tag === "WrongExpectedVersion")).toBe(true)
       expect(yield* store.readStream("race-1")).toHaveLength(2)
+    }))
+
+  it.effect("appends anywhere to one stream from many writers at once all land, at versions without gaps", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      yield* store.append("race-any", "no_stream", [newEvent()])
+      const results = yield* Effect.all(
+        Array.from({ length: 8 }, () => store.append("race-any", "any", [newEvent(), newEvent()])),
+        { concurrency: "unbounded" }
+      )
+      expect(results.flatMap((r) => r.events.map((e) => e.streamVersion)).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 16 }, (_, i) => i + 2)
+      )
+      expect((yield* store.readStream("race-any")).map((e) => e.streamVersion)).toEqual(
+        Array.from({ length: 17 }, (_, i) => i + 1)
+      )
+    }))
+
+  it.effect("reads the stream of a version conflict from PostgreSQL's report", () =>
+    Effect.sync(() => {
+      expect(conflictingStream("Key (stream_id, stream_version)=(event-a:b.c-1, 1) already exists.")).toBe("event-a:b.c-1")
+      expect(conflictingStream("Key (stream_id, stream_version)=(x, y, 12) already exists.")).toBe("x, y")
+      expect(conflictingStream("Key (event_id)=(e1) already exists.")).toBeUndefined()
+      expect(conflictingStream(undefined)).toBeUndefined()
     }))
 
   it.effect("a retried append with the same ids returns the original positions", () =>
