@@ -8,7 +8,7 @@ import { EventPublished } from "../domain/published-event.js"
 import { eventStream } from "../domain/streams.js"
 import { EventStore } from "../eventstore/event-store.js"
 import { LogNotifications } from "../eventstore/notifications.js"
-import { LogPosition, type RecordedEvent, type StreamAppend } from "../eventstore/types.js"
+import { idleCheckpointMs, LogPosition, type RecordedEvent, type StreamAppend } from "../eventstore/types.js"
 import type { DeliveryJob } from "./endpoint-actor.js"
 import { supervised } from "../supervise.js"
 import { DeliveryRuntime } from "./runtime.js"
@@ -168,10 +168,26 @@ export const make = Effect.gen(function* () {
     let checkpoint = yield* loadCheckpoint
     const index = yield* indexAt(checkpoint)
     current = checkpoint
+    // The stored checkpoint: `checkpoint` runs ahead of it over events that went to no webhook. A restart
+    // rebuilds the index as of the stored one and dispatches those events again, to nobody again.
+    let stored = checkpoint
+    let storedAt = Date.now()
+    /** Appends what was decided and moves the stored checkpoint to `to`, in one statement. */
+    const storeUpTo = (to: LogPosition, appends: ReadonlyArray<StreamAppend>) =>
+      Effect.gen(function* () {
+        // A failure (database away, overtaken by another instance) restarts the loop from the stored checkpoint.
+        yield* store.appendAdvancingReactor(reactorName, stored, to, appends).pipe(
+          Effect.ensuring(notifications.transactionEnded)
+        )
+        stored = to
+        storedAt = Date.now()
+      })
+    const due = () => Date.now() - storedAt >= idleCheckpointMs
     for (;;) {
       // Payloads stay in the database: the bodies come from the publisher's cache, or one query.
       const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, batchSize, types, omitFields)
       if (LogPosition.compare(scannedTo, checkpoint) <= 0) {
+        if (LogPosition.compare(checkpoint, stored) > 0 && due()) yield* storeUpTo(checkpoint, [])
         // A millisecond of settling lets a burst of publishes be dispatched in one transaction.
         yield* notifications.awaitBeyond(
           checkpoint.transactionId,
@@ -182,12 +198,10 @@ export const make = Effect.gen(function* () {
         continue
       }
       const { appends, handovers } = dispatch(events, index)
-      // A failure (database away, overtaken by another instance) restarts the loop from the stored checkpoint.
-      yield* store.appendAdvancingReactor(reactorName, checkpoint, scannedTo, appends).pipe(
-        Effect.ensuring(notifications.transactionEnded)
-      )
+      if (appends.length > 0 || due()) yield* storeUpTo(scannedTo, appends)
       checkpoint = scannedTo
       current = checkpoint
+      // Taken even when nothing is delivered: the cache must let go of every event the dispatcher passed.
       const jobs = yield* jobsFor(events, handovers)
       if (jobs.length > 0) yield* runtime.submit(jobs)
     }

@@ -32,6 +32,13 @@ export const LogPosition = {
   }
 }
 
+/**
+ * How often a reader of the log (a projection, the dispatcher) stores a checkpoint that only passed events
+ * it had nothing to do with. Storing each one cost a transaction per commit of anyone's; a restart reads
+ * such a range again, through the index by type, and again finds nothing to do.
+ */
+export const idleCheckpointMs = 1_000
+
 /** Who caused an event and in answer to what: carried by every event. */
 export interface EventMetadata {
   readonly actor?: {

@@ -15,7 +15,7 @@ import { Settings } from "../config.js"
 import { EventStore } from "../eventstore/event-store.js"
 import type { EventStoreUnavailable } from "../eventstore/errors.js"
 import { LogNotifications } from "../eventstore/notifications.js"
-import { LogPosition, type RecordedEvent } from "../eventstore/types.js"
+import { idleCheckpointMs, LogPosition, type RecordedEvent } from "../eventstore/types.js"
 import { supervised } from "../supervise.js"
 import { generationTable, type Projection } from "./projection.js"
 
@@ -92,12 +92,6 @@ const batchSize = 500
 const rebuildBatchSize = 2000
 /** Read models may trail the log by a few milliseconds; one query per append would cost more. */
 const settle = Duration.millis(5)
-/**
- * How often a projection stores a checkpoint that only passed events of other types. Storing each one
- * cost a transaction per commit of anyone's (three statements, for nothing), and a restart re-reads such a
- * range through the index by type, finding nothing again.
- */
-const idleCheckpointMs = 1_000
 
 export const make = Effect.gen(function* () {
   const sql = yield* SqlClient

@@ -3,8 +3,10 @@ import { SqlClient } from "@effect/sql/SqlClient"
 import { Duration, Effect } from "effect"
 import { Webhook as StandardWebhook } from "standardwebhooks"
 import * as WebhookDomain from "../../../src/domain/webhook.js"
+import { Dispatcher } from "../../../src/delivery/dispatcher.js"
 import { DeliveryRuntime } from "../../../src/delivery/runtime.js"
 import { EventStore } from "../../../src/eventstore/event-store.js"
+import { LogPosition } from "../../../src/eventstore/types.js"
 import { createWebhook, freshEngine, publish, testSecret, webhookEvent } from "../../support/delivery.js"
 import { eventually } from "../../support/eventually.js"
 import { receiver, type ReceivedRequest } from "./receiver.js"
@@ -269,5 +271,40 @@ layer(freshEngine({ actorIdleMs: 300 }), { excludeTestServices: true })("endpoin
       expect(rows.every((d) => d.status === "delivered")).toBe(true)
 
       expect(target.requests).toHaveLength(5)
+    }))
+})
+
+layer(freshEngine(), { excludeTestServices: true })("dispatcher", (it) => {
+  it.scoped("events no webhook wants cost no checkpoint write each; the next wanted one is delivered", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient
+      const store = yield* EventStore
+      const dispatcher = yield* Dispatcher
+      yield* sql.unsafe(`CREATE TABLE reactor_writes (n integer NOT NULL);
+        INSERT INTO reactor_writes VALUES (0);
+        CREATE FUNCTION count_reactor_write() RETURNS trigger LANGUAGE plpgsql AS
+          $$ BEGIN UPDATE reactor_writes SET n = n + 1; RETURN NULL; END $$;
+        CREATE TRIGGER counted AFTER UPDATE ON reactor_checkpoints FOR EACH ROW EXECUTE FUNCTION count_reactor_write();`)
+      const writes = Effect.map(sql<{ n: number }>`SELECT n FROM reactor_writes`, (rows) => rows[0]!.n)
+      const stored = Effect.map(
+        sql<{ p: string }>`SELECT global_position::text AS p FROM reactor_checkpoints WHERE name = 'dispatcher'`,
+        (rows) => BigInt(rows[0]!.p)
+      )
+      // A second and a half of publishes to an account without webhooks, each its own commit.
+      const started = Date.now()
+      while (Date.now() - started < 1_500) {
+        yield* publish(1, { accountId: "acc_nobody" })
+        yield* Effect.sleep(Duration.millis(5))
+      }
+      const head = yield* store.head
+      yield* eventually(dispatcher.checkpoint, (c) => LogPosition.compare(c, head) >= 0)
+      expect(yield* writes).toBeLessThanOrEqual(Math.ceil((Date.now() - started) / 1000) + 1)
+      // Gone quiet, the stored checkpoint reaches the head within a second or so.
+      yield* eventually(stored, (p) => p === head.globalPosition)
+      const target = yield* receiver(ok)
+      const webhook = yield* createWebhook({ url: target.url, accountId: "acc_somebody" })
+      yield* publish(3, { accountId: "acc_somebody" })
+      yield* eventually(statuses(webhook), (r) => r.length === 3 && r.every((d) => d.status === "delivered"))
+      expect(target.requests).toHaveLength(3)
     }))
 })
