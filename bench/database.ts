@@ -89,6 +89,9 @@ export const freshDatabase = (
       // FORCE: a pool a failed case left open must not keep the database (and its disk) alive.
       Effect.ignore(adminQuery(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
     )
+    // The previous case's writes (a delivery case dirties hundreds of megabytes) are flushed now, not by
+    // the checkpointer in the middle of this case's measurement. Skipped where the user may not.
+    yield* Effect.ignore(adminQuery(server, "CHECKPOINT"))
     const url = server.urlFor(name)
     yield* migrate().pipe(
       Effect.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1, applicationName: "hookline-bench" }))
