@@ -1,5 +1,5 @@
 import { PgClient } from "@effect/sql-pg"
-import { Context, Duration, Effect, Layer, Queue, Redacted, Schedule, Schema, Stream, SubscriptionRef } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Queue, Redacted, Schedule, Schema, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import pg from "pg"
 
@@ -49,6 +49,12 @@ const maxXminPauseMs = 20
 const minXminPauseMs = 1
 /** The least time between two pg_notify: other processes' readers settle for about as long anyway. */
 const notifySpacing = Duration.millis(5)
+
+interface Waiter {
+  readonly seenTransaction: bigint
+  readonly types: ReadonlyArray<string> | "all"
+  readonly woken: Deferred.Deferred<void>
+}
 
 export class ListenConnectionLost extends Schema.TaggedError<ListenConnectionLost>()("ListenConnectionLost", {
   cause: Schema.Defect
@@ -129,8 +135,18 @@ export const make = Effect.gen(function* () {
   let waiting: Array<Announced> = []
   const readableByType = new Map<string, bigint>()
   let readableAny = 0n
-  // Bumped whenever something became readable: readers wait on its changes.
-  const readableVersion = yield* SubscriptionRef.make(0)
+  // Readers waiting for their types, each woken (its Deferred completed) once something it reads is
+  // readable. A Deferred per wait, not a stream of changes: readers wait after nearly every read, and a
+  // subscription per wait cost more than the wait.
+  const waiters = new Set<Waiter>()
+  const wakeReaders = () => {
+    for (const waiter of waiters) {
+      if (readableFor(waiter.types) > waiter.seenTransaction) {
+        waiters.delete(waiter)
+        Deferred.unsafeDone(waiter.woken, Exit.void)
+      }
+    }
+  }
   // Wakes the xmin watcher: something was announced, or a transaction of this process ended.
   const wake = yield* Queue.sliding<void>(1)
 
@@ -220,7 +236,7 @@ export const make = Effect.gen(function* () {
       // The database away: nothing becomes readable; look again after a pause.
       const xmin = yield* Effect.orElseSucceed(currentXmin, () => 0n)
       if (release(xmin)) {
-        yield* SubscriptionRef.update(readableVersion, (n) => n + 1)
+        wakeReaders()
         pause = minXminPauseMs
       }
       if (waiting.length === 0) continue
@@ -275,21 +291,20 @@ export const make = Effect.gen(function* () {
     pollInterval: Duration.Duration,
     settle: Duration.Duration = Duration.zero
   ): Effect.Effect<void> =>
-    Effect.suspend(() =>
-      readableFor(types) > seenTransaction
-        ? Effect.void
-        : readableVersion.changes.pipe(
-            Stream.filter(() => readableFor(types) > seenTransaction),
-            Stream.take(1),
-            Stream.runDrain,
-            Effect.timeoutTo({
-              duration: pollInterval,
-              onSuccess: () => (Duration.toMillis(settle) > 0 ? Effect.sleep(settle) : Effect.void),
-              onTimeout: () => Effect.void
-            }),
-            Effect.flatten
-          )
-    )
+    Effect.suspend(() => {
+      if (readableFor(types) > seenTransaction) return Effect.void
+      const waiter: Waiter = { seenTransaction, types, woken: Deferred.unsafeMake<void>(FiberId.none) }
+      waiters.add(waiter)
+      return Deferred.await(waiter.woken).pipe(
+        Effect.timeoutTo({
+          duration: pollInterval,
+          onSuccess: () => (Duration.toMillis(settle) > 0 ? Effect.sleep(settle) : Effect.void),
+          onTimeout: () => Effect.void
+        }),
+        Effect.flatten,
+        Effect.ensuring(Effect.sync(() => waiters.delete(waiter)))
+      )
+    })
 
   return LogNotifications.of({ awaitBeyond, announce, transactionEnded })
 })
