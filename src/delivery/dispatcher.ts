@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto"
 import { SqlClient } from "@effect/sql/SqlClient"
 import { Context, Duration, Effect, Layer, Option } from "effect"
 import { Settings } from "../config.js"
-import { webhookEventTypes } from "../domain/codecs.js"
 import { deliveryIdFor, type DeliveriesScheduled } from "../domain/delivery.js"
 import { EventPublished } from "../domain/published-event.js"
 import { eventStream } from "../domain/streams.js"
@@ -13,7 +12,7 @@ import type { DeliveryJob } from "./endpoint-actor.js"
 import { supervised } from "../supervise.js"
 import { DeliveryRuntime } from "./runtime.js"
 import { EnvelopeCache, type Envelope, envelope, loadEnvelopes, makeEnvelopeCache } from "./envelopes.js"
-import { makeWebhookIndex, replayPage, routeOmitFields, type WebhookIndex } from "./webhook-index.js"
+import { makeWebhookIndex, replayPage, routeEventTypes, routeOmitFields, type WebhookIndex } from "./webhook-index.js"
 
 export class Dispatcher extends Context.Tag("hookline/Dispatcher")<
   Dispatcher,
@@ -44,9 +43,16 @@ export const make = Effect.gen(function* () {
   const settings = yield* Settings
   // Without the cache (a test wiring the dispatcher alone) every body is read from the log.
   const cache = Option.getOrElse(yield* Effect.serviceOption(EnvelopeCache), () => makeEnvelopeCache(0))
-  const types = [...webhookEventTypes, "EventPublished"]
-  // A published event's payload, and whatever of a webhook event routing does not read.
-  const omitFields = ["data", ...routeOmitFields.filter((field) => !(field in EventPublished.fields))]
+  // Of the webhook events, those that change a route; the runtime's follower reads the rest.
+  const types = [...routeEventTypes, "EventPublished"]
+  // Of a published event, what routing and scheduling do not read (its payload above all); of a webhook
+  // event, whatever routing does not read.
+  const omitFields = [
+    "data",
+    "occurredAt",
+    "publishedAt",
+    ...routeOmitFields.filter((field) => !(field in EventPublished.fields))
+  ]
   let current = LogPosition.start
 
   const loadCheckpoint = Effect.gen(function* () {
@@ -63,7 +69,7 @@ export const make = Effect.gen(function* () {
       const index = makeWebhookIndex()
       let cursor = LogPosition.start
       for (;;) {
-        const { events, scannedTo } = yield* store.readAllOfTypes(cursor, replayPage, webhookEventTypes, routeOmitFields)
+        const { events, scannedTo } = yield* store.readAllOfTypes(cursor, replayPage, routeEventTypes, routeOmitFields)
         for (const event of events) {
           if (LogPosition.compare(event.position, checkpoint) > 0) return index
           index.apply(event)
@@ -91,7 +97,7 @@ export const make = Effect.gen(function* () {
       }
       // Written by the publish path's own schema moments ago: read as such, without a decode pass on
       // the hot path (its payload was validated at publish, and is not read here: see `jobsFor`).
-      const event = recorded.data as Omit<EventPublished, "_tag" | "data">
+      const event = recorded.data as Omit<EventPublished, "_tag" | "data" | "occurredAt" | "publishedAt">
       const targets =
         event.targetWebhookId !== undefined
           ? index.get(event.targetWebhookId)?.accountId === event.accountId ? [event.targetWebhookId] : []

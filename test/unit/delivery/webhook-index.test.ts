@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto"
 import { describe, expect, it } from "vitest"
 import { webhookCodec } from "../../../src/domain/codecs.js"
 import * as Webhook from "../../../src/domain/webhook.js"
-import { makeWebhookIndex, routeOmitFields } from "../../../src/delivery/webhook-index.js"
+import { makeWebhookIndex, routeChangeOf, routeEventTypes, routeOmitFields } from "../../../src/delivery/webhook-index.js"
 import type { RecordedEvent } from "../../../src/eventstore/types.js"
 
 let position = 0n
@@ -98,5 +98,31 @@ describe("webhook index", () => {
     expect(index.apply({ ...broken, data: { ...(broken.data as object), events: ["no.such.type"] } })).toBe(false)
     expect(index.apply({ ...broken, type: "NotAWebhookEvent" })).toBe(false)
     expect(index.get("b")).toBeUndefined()
+  })
+
+  it("names every webhook event that changes a route in routeEventTypes: the dispatcher reads no others", () => {
+    const samples: Array<Webhook.WebhookEvent> = [
+      created("wh_r", "acc_r", ["message.created"]),
+      Webhook.WebhookRenamed.make({ name: "m" }),
+      Webhook.WebhookUrlChanged.make({ url: "https://example.com/other" }),
+      Webhook.WebhookEventsChanged.make({ events: ["user.updated"] }),
+      Webhook.WebhookHeadersChanged.make({ headers: {} }),
+      Webhook.WebhookPolicyChanged.make({ retrySchedule: null, maxConcurrency: 2, rateLimit: null }),
+      Webhook.WebhookSecretRotated.make({ secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", previousSecretExpiresAt: new Date().toISOString() }),
+      Webhook.WebhookPaused.make({}),
+      Webhook.WebhookResumed.make({}),
+      Webhook.WebhookDisabled.make({ reason: "r" }),
+      Webhook.WebhookDeleted.make({})
+    ]
+    const covered = new Set<string>(samples.map((event) => event._tag))
+    // Every webhook event type has a sample here (a new one must be added, and classified).
+    expect([...webhookCodec.types].filter((type) => !covered.has(type))).toEqual([])
+    for (const event of samples) {
+      const change = routeChangeOf(recorded("wh_r", event))
+      expect({ type: event._tag, changesRoute: change?._tag !== "Unchanged" }).toEqual({
+        type: event._tag,
+        changesRoute: routeEventTypes.includes(event._tag)
+      })
+    }
   })
 })
