@@ -13,10 +13,12 @@ import { HooklineFailed } from "./hookline.js"
 export const query = <R extends pg.QueryResultRow = Record<string, unknown>>(
   client: pg.Pool | pg.PoolClient,
   text: string,
-  values: ReadonlyArray<unknown> = []
+  values: ReadonlyArray<unknown> = [],
+  /** A name makes it a prepared statement (planned once per connection), as Hookline's typed reads are. */
+  name?: string
 ): Effect.Effect<pg.QueryResult<R>, HooklineFailed> =>
   Effect.tryPromise({
-    try: () => client.query<R>(text, [...values]),
+    try: () => client.query<R>(name === undefined ? { text, values: [...values] } : { name, text, values: [...values] }),
     catch: (error) => new HooklineFailed({ message: `${text.replace(/\s+/g, " ").slice(0, 120)}: ${String(error)}` })
   })
 

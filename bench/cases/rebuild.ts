@@ -9,7 +9,7 @@
  * `POST /v1/admin/projections/deliveries/rebuild`; it is done when the new generation turns active.
  *
  * The raw read is the runner's own page statement (the projection's event types through the index by
- * type, gap-safe, payloads trimmed as the projection asks), pages of 1000, through `pg` in this process, just before the rebuild (after a
+ * type, gap-safe, payloads trimmed as the projection asks), prepared as the runner's is, pages of 1000, through `pg` in this process, just before the rebuild (after a
  * pass that sets hint bits and an ANALYZE, with the log as warm in the caches for both). Both figures are log events covered per
  * second. The events table is made UNLOGGED for the seeding (no WAL for a million rows; reads cost the same).
  */
@@ -143,7 +143,7 @@ export default defineCase({
               pageSize,
               deliveriesProjection.omitFields ?? [],
               ...deliveriesProjection.eventTypes
-            ])
+            ], "raw-typed-read")
             const events = page.rows.filter((row) => row.kind === "event")
             rows += events.length
             const last = events[events.length - 1]

@@ -60,8 +60,8 @@ export class ListenConnectionLost extends Schema.TaggedError<ListenConnectionLos
   cause: Schema.Defect
 }) {}
 
-/** The pool's connection settings, for the one dedicated LISTEN connection. */
-const clientConfig = (config: PgClient.PgClientConfig): pg.ClientConfig => ({
+/** The pool's connection settings, for connections Hookline opens through `pg` directly. */
+export const clientConfig = (config: PgClient.PgClientConfig): pg.ClientConfig => ({
   ...(config.url === undefined ? {} : { connectionString: Redacted.value(config.url) }),
   ...(config.host === undefined ? {} : { host: config.host }),
   ...(config.port === undefined ? {} : { port: config.port }),
