@@ -7,7 +7,7 @@ import { EventPublished } from "../domain/published-event.js"
 import { eventStream } from "../domain/streams.js"
 import { EventStore } from "../eventstore/event-store.js"
 import { LogNotifications } from "../eventstore/notifications.js"
-import { idleCheckpointMs, LogPosition, type RecordedEvent, type StreamAppend } from "../eventstore/types.js"
+import { LogPosition, makeStoredCheckpoint, type RecordedEvent, type StreamAppend } from "../eventstore/types.js"
 import type { DeliveryJob } from "./endpoint-actor.js"
 import { supervised } from "../supervise.js"
 import { DeliveryRuntime } from "./runtime.js"
@@ -176,24 +176,21 @@ export const make = Effect.gen(function* () {
     current = checkpoint
     // The stored checkpoint: `checkpoint` runs ahead of it over events that went to no webhook. A restart
     // rebuilds the index as of the stored one and dispatches those events again, to nobody again.
-    let stored = checkpoint
-    let storedAt = Date.now()
+    const stored = makeStoredCheckpoint(checkpoint)
     /** Appends what was decided and moves the stored checkpoint to `to`, in one statement. */
     const storeUpTo = (to: LogPosition, appends: ReadonlyArray<StreamAppend>) =>
       Effect.gen(function* () {
         // A failure (database away, overtaken by another instance) restarts the loop from the stored checkpoint.
-        yield* store.appendAdvancingReactor(reactorName, stored, to, appends).pipe(
+        yield* store.appendAdvancingReactor(reactorName, stored.position(), to, appends).pipe(
           Effect.ensuring(notifications.transactionEnded)
         )
-        stored = to
-        storedAt = Date.now()
+        stored.storedAs(to)
       })
-    const due = () => Date.now() - storedAt >= idleCheckpointMs
     for (;;) {
       // Payloads stay in the database: the bodies come from the publisher's cache, or one query.
       const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, batchSize, types, omitFields)
       if (LogPosition.compare(scannedTo, checkpoint) <= 0) {
-        if (LogPosition.compare(checkpoint, stored) > 0 && due()) yield* storeUpTo(checkpoint, [])
+        if (stored.idleDue(checkpoint)) yield* storeUpTo(checkpoint, [])
         // A millisecond of settling lets a burst of publishes be dispatched in one transaction.
         yield* notifications.awaitBeyond(
           checkpoint.transactionId,
@@ -204,7 +201,7 @@ export const make = Effect.gen(function* () {
         continue
       }
       const { appends, handovers } = dispatch(events, index)
-      if (appends.length > 0 || due()) yield* storeUpTo(scannedTo, appends)
+      if (appends.length > 0 || stored.idleDue(scannedTo)) yield* storeUpTo(scannedTo, appends)
       checkpoint = scannedTo
       current = checkpoint
       // Taken even when nothing is delivered: the cache must let go of every event the dispatcher passed.

@@ -37,7 +37,33 @@ export const LogPosition = {
  * it had nothing to do with. Storing each one cost a transaction per commit of anyone's; a restart reads
  * such a range again, through the index by type, and again finds nothing to do.
  */
-export const idleCheckpointMs = 1_000
+const idleCheckpointMs = 1_000
+
+/**
+ * A reader's stored checkpoint, which its position in memory runs ahead of over events it had nothing to
+ * do with. Owned by the reader's one fiber.
+ */
+export interface StoredCheckpoint {
+  /** The checkpoint as stored: what a compare-and-set on it must compare against. */
+  readonly position: () => LogPosition
+  /** `to` is the stored checkpoint now (written by this reader, or found written by another). */
+  readonly storedAs: (to: LogPosition) => void
+  /** Whether a position that passed nothing is worth storing now: past the stored one, a second later. */
+  readonly idleDue: (to: LogPosition) => boolean
+}
+
+export const makeStoredCheckpoint = (at: LogPosition): StoredCheckpoint => {
+  let stored = at
+  let storedAt = Date.now()
+  return {
+    position: () => stored,
+    storedAs: (to) => {
+      stored = to
+      storedAt = Date.now()
+    },
+    idleDue: (to) => LogPosition.compare(to, stored) > 0 && Date.now() - storedAt >= idleCheckpointMs
+  }
+}
 
 /** Who caused an event and in answer to what: carried by every event. */
 export interface EventMetadata {

@@ -15,7 +15,7 @@ import { Settings } from "../config.js"
 import { EventStore } from "../eventstore/event-store.js"
 import type { EventStoreUnavailable } from "../eventstore/errors.js"
 import { LogNotifications } from "../eventstore/notifications.js"
-import { idleCheckpointMs, LogPosition, type RecordedEvent } from "../eventstore/types.js"
+import { LogPosition, makeStoredCheckpoint, type RecordedEvent } from "../eventstore/types.js"
 import { supervised } from "../supervise.js"
 import { generationTable, type Projection } from "./projection.js"
 
@@ -209,10 +209,8 @@ export const make = Effect.gen(function* () {
         transactionId: BigInt(row.transaction_id),
         globalPosition: BigInt(row.global_position)
       }
-      // The stored checkpoint: `checkpoint` runs ahead of it over ranges without this projection's events,
-      // and the compare-and-set is against what is stored.
-      let stored = checkpoint
-      let storedAt = Date.now()
+      // `checkpoint` runs ahead of the stored one over ranges without this projection's events.
+      const stored = makeStoredCheckpoint(checkpoint)
       const ref = progress.get(key) ?? (yield* SubscriptionRef.make<Progress>({ checkpoint, caughtUp: false }))
       progress.set(key, ref)
 
@@ -228,8 +226,8 @@ export const make = Effect.gen(function* () {
                        global_position = ${to.globalPosition.toString()},
                        events_applied = events_applied + ${events.length}, updated_at = now()
                  WHERE name = ${projection.name} AND generation = ${generation} AND status <> 'retired'
-                   AND transaction_id = ${stored.transactionId.toString()}::xid8
-                   AND global_position = ${stored.globalPosition.toString()}
+                   AND transaction_id = ${stored.position().transactionId.toString()}::xid8
+                   AND global_position = ${stored.position().globalPosition.toString()}
                  RETURNING 1`
               if (moved.length === 0) return yield* new CheckpointMoved()
               if (events.length > 0) yield* projection.apply(events, table)
@@ -257,8 +255,7 @@ export const make = Effect.gen(function* () {
         // Only other types' events passed: the stored checkpoint follows at most once a second (a rebuild
         // stores every page, its progress is what the operator watches).
         const persist =
-          events.length > 0 ||
-          (LogPosition.compare(to, stored) > 0 && (building || Date.now() - storedAt >= idleCheckpointMs))
+          events.length > 0 || (building ? LogPosition.compare(to, stored.position()) > 0 : stored.idleDue(to))
         if (persist) {
           if (!(yield* storeUpTo(to, events))) {
             // Someone else applied this batch: continue from where they are, or stop if retired.
@@ -266,11 +263,10 @@ export const make = Effect.gen(function* () {
             if (latest === undefined) return
             building = latest.status === "building"
             checkpoint = { transactionId: BigInt(latest.transaction_id), globalPosition: BigInt(latest.global_position) }
-            stored = checkpoint
+            stored.storedAs(checkpoint)
             continue
           }
-          stored = to
-          storedAt = Date.now()
+          stored.storedAs(to)
         }
         checkpoint = to
         const caughtUp = !moved || atHead

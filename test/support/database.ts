@@ -1,3 +1,4 @@
+import { SqlClient } from "@effect/sql/SqlClient"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Redacted } from "effect"
 import pg from "pg"
@@ -53,3 +54,19 @@ export const TestEventStore = (options: { readonly maxConnections?: number } = {
     Layer.provideMerge(TestSettings),
     Layer.provideMerge(TestDatabase(options))
   )
+
+/**
+ * From now on, counts the UPDATEs of `table` (a trigger adding to a counter table of its own); answers
+ * the effect that reads the count.
+ */
+export const countUpdates = (table: string) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient
+    const counter = `${table}_updates`
+    yield* sql.unsafe(`CREATE TABLE ${counter} (n integer NOT NULL);
+      INSERT INTO ${counter} VALUES (0);
+      CREATE FUNCTION count_${table}_update() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN UPDATE ${counter} SET n = n + 1; RETURN NULL; END $$;
+      CREATE TRIGGER counted AFTER UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION count_${table}_update();`)
+    return Effect.map(sql.unsafe<{ n: number }>(`SELECT n FROM ${counter}`), (rows) => rows[0]!.n)
+  })

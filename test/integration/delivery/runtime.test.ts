@@ -8,6 +8,7 @@ import { DeliveryRuntime } from "../../../src/delivery/runtime.js"
 import { EventStore } from "../../../src/eventstore/event-store.js"
 import { LogPosition } from "../../../src/eventstore/types.js"
 import { createWebhook, freshEngine, publish, testSecret, webhookEvent } from "../../support/delivery.js"
+import { countUpdates } from "../../support/database.js"
 import { eventually } from "../../support/eventually.js"
 import { receiver, type ReceivedRequest } from "./receiver.js"
 
@@ -280,12 +281,7 @@ layer(freshEngine(), { excludeTestServices: true })("dispatcher", (it) => {
       const sql = yield* SqlClient
       const store = yield* EventStore
       const dispatcher = yield* Dispatcher
-      yield* sql.unsafe(`CREATE TABLE reactor_writes (n integer NOT NULL);
-        INSERT INTO reactor_writes VALUES (0);
-        CREATE FUNCTION count_reactor_write() RETURNS trigger LANGUAGE plpgsql AS
-          $$ BEGIN UPDATE reactor_writes SET n = n + 1; RETURN NULL; END $$;
-        CREATE TRIGGER counted AFTER UPDATE ON reactor_checkpoints FOR EACH ROW EXECUTE FUNCTION count_reactor_write();`)
-      const writes = Effect.map(sql<{ n: number }>`SELECT n FROM reactor_writes`, (rows) => rows[0]!.n)
+      const writes = yield* countUpdates("reactor_checkpoints")
       const stored = Effect.map(
         sql<{ p: string }>`SELECT global_position::text AS p FROM reactor_checkpoints WHERE name = 'dispatcher'`,
         (rows) => BigInt(rows[0]!.p)

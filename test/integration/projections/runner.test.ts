@@ -9,7 +9,7 @@ import { LogNotificationsLive } from "../../../src/eventstore/notifications.js"
 import type { RecordedEvent } from "../../../src/eventstore/types.js"
 import type { Projection } from "../../../src/projections/projection.js"
 import { ProjectionRegistry, ProjectionRunner, ProjectionRunnerLive } from "../../../src/projections/runner.js"
-import { createTestDatabase } from "../../support/database.js"
+import { countUpdates, createTestDatabase } from "../../support/database.js"
 import { eventually } from "../../support/eventually.js"
 
 /** Counts events per stream; fails on an event whose data says so, to test atomicity. */
@@ -101,12 +101,7 @@ describe("projection runner", () => {
         const store = yield* EventStore
         const sql = yield* SqlClient
         expect(yield* runner.awaitPosition("stream_counts", yield* appendCounted(1, "first"), Duration.seconds(10))).toBe(true)
-        yield* sql.unsafe(`CREATE TABLE checkpoint_writes (n integer NOT NULL);
-          INSERT INTO checkpoint_writes VALUES (0);
-          CREATE FUNCTION count_checkpoint_write() RETURNS trigger LANGUAGE plpgsql AS
-            $$ BEGIN UPDATE checkpoint_writes SET n = n + 1; RETURN NULL; END $$;
-          CREATE TRIGGER counted AFTER UPDATE ON projection_checkpoints FOR EACH ROW EXECUTE FUNCTION count_checkpoint_write();`)
-        const writes = Effect.map(sql<{ n: number }>`SELECT n FROM checkpoint_writes`, (rows) => rows[0]!.n)
+        const writes = yield* countUpdates("projection_checkpoints")
         const stored = Effect.map(
           sql<{ p: string }>`SELECT global_position::text AS p FROM projection_checkpoints WHERE name = 'stream_counts'`,
           (rows) => BigInt(rows[0]!.p)
