@@ -1,4 +1,4 @@
-import { Config, ConfigError, Context, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
+import { Config, Context, Effect, Layer, LogLevel, Option, Redacted, Result, Schema, SchemaIssue } from "effect"
 import { parseRetrySchedule } from "./delivery/retry-policy.js"
 import { defaultMaxPayloadBytes } from "./domain/published-event.js"
 import { defaultPlanTable, formatPlanTable, parsePlanTable, type PlanTable } from "./domain/plans.js"
@@ -63,63 +63,114 @@ export interface HooklineSettings {
   readonly maxJsonDepth: number
 }
 
-const positiveInt = (name: string, fallback: number) =>
-  Config.integer(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 })
+/** A setting that was given but is not acceptable, reported with the variable's name and why. */
+const invalid = (name: string, message: string) =>
+  new Config.ConfigError(
+    new Schema.SchemaError(new SchemaIssue.Pointer([name], new SchemaIssue.InvalidValue({ message })))
   )
 
-/** A secret or URL that may be unset; set to the empty string counts as unset. */
+const checked = <A>(name: string, message: string, valid: (value: A) => boolean) =>
+  Config.mapEffect((value: A) => valid(value) ? Effect.succeed(value) : Effect.fail(invalid(name, message)))
+
+const positiveInt = (name: string, fallback: number) =>
+  Config.Int(name).pipe(
+    Config.withDefault(fallback),
+    checked(name, `${name} must be a positive integer`, (n: number) => n > 0)
+  )
+
+/**
+ * A secret or URL that may be unset; set to the empty string counts as unset (Effect 4's environment
+ * provider already treats an empty variable as absent; blank ones are dropped here).
+ */
 const optionalRedacted = (name: string) =>
-  Config.option(Config.redacted(name)).pipe(
-    Config.map(Option.filter((value) => Redacted.value(value).trim() !== ""))
+  Config.option(Config.Redacted(name)).pipe(
+    Config.map(Option.filter((value: Redacted.Redacted<string>) => Redacted.value(value).trim() !== ""))
   )
 
 const nonNegativeInt = (name: string, fallback: number) =>
-  Config.integer(name).pipe(
+  Config.Int(name).pipe(
     Config.withDefault(fallback),
-    Config.validate({ message: `${name} must be a non-negative integer`, validation: (n) => n >= 0 })
+    checked(name, `${name} must be a non-negative integer`, (n: number) => n >= 0)
   )
 
-const plansConfig = Config.string("HOOKLINE_PLANS").pipe(
+/** `HOOKLINE_ALLOW_PRIVATE_TARGETS`: the words Effect 3's `Config.boolean` took, in any case. */
+const booleanWords: Readonly<Record<string, boolean>> = {
+  true: true, yes: true, on: true, "1": true, y: true,
+  false: false, no: false, off: false, "0": false, n: false
+}
+
+const flag = (name: string, fallback: boolean) =>
+  Config.String(name).pipe(
+    Config.mapEffect((text) => {
+      const value = booleanWords[text.trim().toLowerCase()]
+      return value === undefined
+        ? Effect.fail(invalid(name, `Expected a boolean value but received ${text}`))
+        : Effect.succeed(value)
+    }),
+    Config.withDefault(fallback)
+  )
+
+/** The documented spellings (`trace` ... `fatal`, `off`), in any case, as Effect 3's labels were. */
+const logLevelNames: Readonly<Record<string, LogLevel.LogLevel>> = {
+  all: "All",
+  fatal: "Fatal",
+  error: "Error",
+  warn: "Warn",
+  info: "Info",
+  debug: "Debug",
+  trace: "Trace",
+  off: "None"
+}
+
+const logLevel = (name: string, fallback: LogLevel.LogLevel) =>
+  Config.String(name).pipe(
+    Config.mapEffect((text) => {
+      const level = logLevelNames[text.toLowerCase()]
+      return level === undefined
+        ? Effect.fail(invalid(name, `Expected a log level but received ${text}`))
+        : Effect.succeed(level)
+    }),
+    Config.withDefault(fallback)
+  )
+
+const plansConfig = Config.String("HOOKLINE_PLANS").pipe(
   Config.withDefault(formatPlanTable(defaultPlanTable)),
-  Config.mapOrFail((text) =>
-    Either.mapLeft(parsePlanTable(text), (error) => ConfigError.InvalidData(["HOOKLINE_PLANS"], error.message))
+  Config.mapEffect((text) =>
+    Result.match(parsePlanTable(text), {
+      onFailure: (error) => Effect.fail(invalid("HOOKLINE_PLANS", error.message)),
+      onSuccess: Effect.succeed
+    })
   )
 )
 
 export const settingsConfig: Config.Config<HooklineSettings> = Config.all({
   databaseUrl: optionalRedacted("DATABASE_URL"),
-  dataDir: Config.string("HOOKLINE_DATA_DIR").pipe(Config.withDefault("./.hookline")),
-  host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1")),
-  port: Config.port("PORT").pipe(Config.withDefault(8080)),
+  dataDir: Config.String("HOOKLINE_DATA_DIR").pipe(Config.withDefault("./.hookline")),
+  host: Config.String("HOST").pipe(Config.withDefault("127.0.0.1")),
+  port: Config.Port("PORT").pipe(Config.withDefault(8080)),
   adminToken: optionalRedacted("HOOKLINE_ADMIN_TOKEN"),
-  allowPrivateTargets: Config.boolean("HOOKLINE_ALLOW_PRIVATE_TARGETS").pipe(Config.withDefault(false)),
-  retrySchedule: Config.string("HOOKLINE_RETRY_SCHEDULE").pipe(
+  allowPrivateTargets: flag("HOOKLINE_ALLOW_PRIVATE_TARGETS", false),
+  retrySchedule: Config.String("HOOKLINE_RETRY_SCHEDULE").pipe(
     Config.withDefault("5,300,1800,7200,18000,36000,36000"),
-    Config.mapOrFail((text) =>
-      Either.isRight(parseRetrySchedule(text))
-        ? Either.right(text)
-        : Either.left(
-            ConfigError.InvalidData(
-              ["HOOKLINE_RETRY_SCHEDULE"],
-              "must be comma-separated whole seconds, e.g. 5,300,1800"
-            )
-          )
+    checked(
+      "HOOKLINE_RETRY_SCHEDULE",
+      "must be comma-separated whole seconds, e.g. 5,300,1800",
+      (text: string) => Result.isSuccess(parseRetrySchedule(text))
     )
   ),
   deliveryTimeoutMs: positiveInt("HOOKLINE_DELIVERY_TIMEOUT_MS", 15_000),
   dbPoolSize: positiveInt("HOOKLINE_DB_POOL_SIZE", 10),
   pollIntervalMs: positiveInt("HOOKLINE_POLL_INTERVAL_MS", 500),
-  logLevel: Config.logLevel("HOOKLINE_LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  logLevel: logLevel("HOOKLINE_LOG_LEVEL", "Info"),
   plans: plansConfig,
   maxPayloadBytes: positiveInt("HOOKLINE_MAX_PAYLOAD_BYTES", defaultMaxPayloadBytes),
   maxRequestBytes: positiveInt("HOOKLINE_MAX_REQUEST_BYTES", 1024 * 1024),
   secretOverlapSeconds: nonNegativeInt("HOOKLINE_SECRET_OVERLAP_SECONDS", defaultSecretOverlapSeconds).pipe(
-    Config.validate({
-      message: `HOOKLINE_SECRET_OVERLAP_SECONDS must be at most ${maxSecretOverlapSeconds}`,
-      validation: (n) => n <= maxSecretOverlapSeconds
-    })
+    checked(
+      "HOOKLINE_SECRET_OVERLAP_SECONDS",
+      `HOOKLINE_SECRET_OVERLAP_SECONDS must be at most ${maxSecretOverlapSeconds}`,
+      (n: number) => n <= maxSecretOverlapSeconds
+    )
   ),
   publishBatchWindowMs: nonNegativeInt("HOOKLINE_PUBLISH_BATCH_WINDOW_MS", 2),
   publishBatchMaxSize: positiveInt("HOOKLINE_PUBLISH_BATCH_MAX_SIZE", 500),
@@ -140,14 +191,11 @@ export const settingsConfig: Config.Config<HooklineSettings> = Config.all({
   maxJsonDepth: positiveInt("HOOKLINE_MAX_JSON_DEPTH", 64)
 })
 
-export class Settings extends Context.Tag("hookline/Settings")<Settings, HooklineSettings>() {
+export class Settings extends Context.Service<Settings, HooklineSettings>()("hookline/Settings") {
   /** Reads the environment through Effect's ConfigProvider (tests swap the provider). */
   static readonly layer = Layer.effect(Settings, settingsConfig)
 
   /** For tests and tools: the defaults with some values replaced, without touching the environment. */
   static readonly layerWith = (overrides: Partial<HooklineSettings>) =>
-    Layer.effect(
-      Settings,
-      Effect.map(settingsConfig, (defaults) => ({ ...defaults, ...overrides }))
-    )
+    Layer.effect(Settings, Effect.map(settingsConfig, (defaults) => ({ ...defaults, ...overrides })))
 }
