@@ -93,16 +93,24 @@ const nonNegativeInt = (name: string, fallback: number) =>
     checked(name, `${name} must be a non-negative integer`, (n: number) => n >= 0)
   )
 
-/** `HOOKLINE_ALLOW_PRIVATE_TARGETS`: the words Effect 3's `Config.boolean` took, in any case. */
+/** The words Effect 3's `Config.boolean` took, so that a setting that worked keeps working. */
 const booleanWords: Readonly<Record<string, boolean>> = {
-  true: true, yes: true, on: true, "1": true, y: true,
-  false: false, no: false, off: false, "0": false, n: false
+  true: true,
+  yes: true,
+  on: true,
+  "1": true,
+  y: true,
+  false: false,
+  no: false,
+  off: false,
+  "0": false,
+  n: false
 }
 
 const flag = (name: string, fallback: boolean) =>
   Config.String(name).pipe(
     Config.mapEffect((text) => {
-      const value = booleanWords[text.trim().toLowerCase()]
+      const value = Object.hasOwn(booleanWords, text) ? booleanWords[text] : undefined
       return value === undefined
         ? Effect.fail(invalid(name, `Expected a boolean value but received ${text}`))
         : Effect.succeed(value)
@@ -125,7 +133,7 @@ const logLevelNames: Readonly<Record<string, LogLevel.LogLevel>> = {
 const logLevel = (name: string, fallback: LogLevel.LogLevel) =>
   Config.String(name).pipe(
     Config.mapEffect((text) => {
-      const level = logLevelNames[text.toLowerCase()]
+      const level = Object.hasOwn(logLevelNames, text.toLowerCase()) ? logLevelNames[text.toLowerCase()] : undefined
       return level === undefined
         ? Effect.fail(invalid(name, `Expected a log level but received ${text}`))
         : Effect.succeed(level)
