@@ -12,7 +12,7 @@ export const isAlive = (pid: number): boolean => {
 
 /** Ends a child we started, by its pid: SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
 export const stopChild = (child: ChildProcess, graceMs: number) =>
-  Effect.async<void>((resume) => {
+  Effect.callback<void>((resume) => {
     const pid = child.pid
     if (pid === undefined || child.exitCode !== null || child.signalCode !== null || !isAlive(pid)) {
       resume(Effect.void)

@@ -108,7 +108,7 @@ export const awaitDelivered = (
     readonly expected: number
     readonly expectedRecorded: number
     readonly route?: string
-    readonly timeout: Duration.DurationInput
+    readonly timeout: Duration.Input
   }
 ): Effect.Effect<Delivered, unknown> =>
   Effect.gen(function* () {

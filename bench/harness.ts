@@ -215,7 +215,7 @@ export const loopPromise = (
     }).pipe(
       Effect.onInterrupt(() => Effect.sync(() => (window.stopped = true))),
       Effect.map(() => window.result()),
-      Effect.tap((r) => line.done(formatRate(r.perSecond, options.unit))),
+      Effect.tap((r) => Effect.sync(() => line.done(formatRate(r.perSecond, options.unit)))),
       Effect.onError(() => Effect.sync(() => line.done("failed")))
     )
   })
@@ -240,7 +240,7 @@ export const loopEffect = <E, R>(
       discard: true
     }).pipe(
       Effect.map(() => window.result()),
-      Effect.tap((r) => line.done(formatRate(r.perSecond, options.unit))),
+      Effect.tap((r) => Effect.sync(() => line.done(formatRate(r.perSecond, options.unit)))),
       Effect.onError(() => Effect.sync(() => line.done("failed")))
     )
   })

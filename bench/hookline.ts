@@ -60,7 +60,7 @@ export interface Hookline {
   readonly publishBatch: (account: Account, events: ReadonlyArray<unknown>) => Effect.Effect<number, HooklineFailed>
 }
 
-const freePort = Effect.async<number, HooklineFailed>((resume) => {
+const freePort = Effect.callback<number, HooklineFailed>((resume) => {
   const server = createServer()
   server.once("error", (error) => resume(Effect.fail(new HooklineFailed({ message: `no free port: ${error.message}` }))))
   server.listen(0, "127.0.0.1", () => {
@@ -139,7 +139,7 @@ const launch = (
         return { child, onExit }
       }),
       ({ child, onExit }) =>
-        Effect.zipRight(stopChild(child, profiling ? 20_000 : 3_000), Effect.sync(() => process.off("exit", onExit)))
+        Effect.andThen(stopChild(child, profiling ? 20_000 : 3_000), Effect.sync(() => process.off("exit", onExit)))
     )
     const origin = `http://127.0.0.1:${port}`
     const logTail = () => lines.slice(-15).join("\n")
@@ -185,10 +185,12 @@ const launch = (
         yield* Effect.sleep(Duration.millis(100))
       }
     }).pipe(
-      Effect.timeoutFail({
+      Effect.timeoutOrElse({
         duration: readyTimeout,
-        onTimeout: () =>
-          new HooklineFailed({ message: `${options.what} was not ready after ${Duration.format(readyTimeout)}:\n${logTail()}` })
+        orElse: () =>
+          Effect.fail(
+            new HooklineFailed({ message: `${options.what} was not ready after ${Duration.format(readyTimeout)}:\n${logTail()}` })
+          )
       })
     )
     return { child, origin, logTail, call }
@@ -289,7 +291,7 @@ export const field = (value: unknown, ...path: Array<string>): unknown =>
 export const waitUntil = <E>(
   what: string,
   check: Effect.Effect<boolean, E>,
-  options: { readonly timeout: Duration.DurationInput; readonly intervalMs?: number; readonly describe?: () => string }
+  options: { readonly timeout: Duration.Input; readonly intervalMs?: number; readonly describe?: () => string }
 ): Effect.Effect<void, E | HooklineFailed> =>
   Effect.gen(function* () {
     for (;;) {
@@ -297,10 +299,12 @@ export const waitUntil = <E>(
       yield* Effect.sleep(Duration.millis(options.intervalMs ?? 50))
     }
   }).pipe(
-    Effect.timeoutFail({
+    Effect.timeoutOrElse({
       duration: options.timeout,
-      onTimeout: () =>
-        new HooklineFailed({ message: `timed out waiting for ${what}${options.describe === undefined ? "" : `: ${options.describe()}`}` })
+      orElse: () =>
+        Effect.fail(
+          new HooklineFailed({ message: `timed out waiting for ${what}${options.describe === undefined ? "" : `: ${options.describe()}`}` })
+        )
     })
   )
 

@@ -55,12 +55,12 @@ export const startReceiver = (
         process.on("exit", onExit)
         return { child, onExit }
       }),
-      ({ child, onExit }) => Effect.zipRight(stopChild(child, 2000), Effect.sync(() => process.off("exit", onExit)))
+      ({ child, onExit }) => Effect.andThen(stopChild(child, 2000), Effect.sync(() => process.off("exit", onExit)))
     )
     const pending = new Map<number, (message: Extract<ToParent, { type: "reply" }>) => void>()
     let nextId = 1
 
-    const port = yield* Effect.async<number, ReceiverFailed>((resume) => {
+    const port = yield* Effect.callback<number, ReceiverFailed>((resume) => {
       const onMessage = (message: ToParent) => {
         if (message.type === "ready") {
           cleanup()
@@ -84,9 +84,9 @@ export const startReceiver = (
       child.on("exit", onExit)
       child.on("error", onError)
     }).pipe(
-      Effect.timeoutFail({
+      Effect.timeoutOrElse({
         duration: startTimeout,
-        onTimeout: () => new ReceiverFailed({ message: "the receiver did not report its port in time" })
+        orElse: () => Effect.fail(new ReceiverFailed({ message: "the receiver did not report its port in time" }))
       })
     )
 
@@ -102,7 +102,7 @@ export const startReceiver = (
     })
 
     const command = <A>(cmd: Command) =>
-      Effect.async<A, ReceiverFailed>((resume) => {
+      Effect.callback<A, ReceiverFailed>((resume) => {
         const id = nextId++
         pending.set(id, (reply) =>
           resume(
@@ -119,9 +119,9 @@ export const startReceiver = (
         })
         return Effect.sync(() => pending.delete(id))
       }).pipe(
-        Effect.timeoutFail({
+        Effect.timeoutOrElse({
           duration: commandTimeout,
-          onTimeout: () => new ReceiverFailed({ message: `receiver ${cmd.op}: no answer` })
+          orElse: () => Effect.fail(new ReceiverFailed({ message: `receiver ${cmd.op}: no answer` }))
         })
       )
 

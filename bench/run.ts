@@ -11,7 +11,7 @@ import * as os from "node:os"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { NodeRuntime } from "@effect/platform-node"
-import { Cause, Duration, Effect, Exit, Logger, LogLevel, Scope } from "effect"
+import { Cause, Duration, Effect, Exit, References, Scope } from "effect"
 import { type BenchServer, freshDatabase, startServer } from "./database.js"
 import { type BenchCase, type BenchContext, isBenchCase, type Metric, Progress } from "./harness.js"
 import { startReceiver } from "./receiver-launcher.js"
@@ -168,7 +168,7 @@ const main = Effect.gen(function* () {
   const runScope = yield* Effect.scope
   // Started on first use, so `--list`-like runs and HTTP-only cases do not pay for PostgreSQL.
   const server = yield* Effect.cached(
-    Effect.tap(Scope.extend(startServer, runScope), (s) => progress.step(`PostgreSQL (${s.kind}) ready`))
+    Effect.tap(Scope.provide(startServer, runScope), (s) => Effect.sync(() => progress.step(`PostgreSQL (${s.kind}) ready`)))
   )
   let serverFacts: BenchServer | undefined
 
@@ -189,10 +189,10 @@ const main = Effect.gen(function* () {
       // A case run by `require` from inside another must hand the progress line back when it ends.
       const caller = progress.currentCase
       return Effect.sync(() => progress.setCase(benchCase.name)).pipe(
-        Effect.zipRight(Effect.scoped(benchCase.run(context))),
-        Effect.timeoutFail({
+        Effect.andThen(Effect.scoped(benchCase.run(context))),
+        Effect.timeoutOrElse({
           duration: limit,
-          onTimeout: () => new Error(`stopped after ${Duration.format(limit)} (its time limit)`)
+          orElse: () => Effect.fail(new Error(`stopped after ${Duration.format(limit)} (its time limit)`))
         }),
         Effect.exit,
         Effect.map((exit): CaseResult => {
@@ -280,4 +280,4 @@ const errorText = (cause: Cause.Cause<unknown>): string => {
   return failure instanceof Error ? failure.message : String(failure)
 }
 
-NodeRuntime.runMain(main.pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Warning)))
+NodeRuntime.runMain(main.pipe(Effect.scoped, Effect.provideService(References.MinimumLogLevel, "Warn")))

@@ -8,7 +8,7 @@
  * The circuit breaker itself stays on, with its default threshold.
  */
 import { performance } from "node:perf_hooks"
-import { Duration, Effect, Either } from "effect"
+import { Duration, Effect, Result } from "effect"
 import { defineCase } from "../harness.js"
 import { startHookline, waitUntil } from "../hookline.js"
 import { countOutcomes, makeTenants, publishAll, publishedEvent } from "../delivery-load.js"
@@ -58,7 +58,7 @@ export default defineCase({
         { batchSize: 500, concurrency: 4 }
       )
       let distinct = 0
-      const completed = yield* Effect.either(
+      const completed = yield* Effect.result(
         waitUntil(
           "every delivery to succeed once",
           Effect.map(receiver.stats, (s) => {
@@ -75,7 +75,7 @@ export default defineCase({
       const outcomes = yield* countOutcomes(pool)
       const lost = total - stats.distinctIds
       line.done(
-        Either.isRight(completed)
+        Result.isSuccess(completed)
           ? `${Math.round(total / seconds).toLocaleString("en-US")} deliveries/s`
           : `incomplete after ${seconds.toFixed(0)} s`
       )

@@ -107,7 +107,7 @@ export default defineCase({
       // The offered load: on each tick, send what the clock says is due, never more than behind.
       const line = ctx.progress.live(`${ratePerSecond} events/s for ${warmupSeconds + measureSeconds} s`, () => "")
       const start = performance.now()
-      yield* Effect.async<void, Error>((resume) => {
+      yield* Effect.callback<void, Error>((resume) => {
         const timer = setInterval(() => {
           const due = Math.min(total, Math.floor(offeredBy((performance.now() - start) / 1000, warmupSeconds)))
           if (sent < due) {

@@ -142,7 +142,7 @@ export default defineCase({
       let peak = rssAtStart
       const sampler = yield* Effect.forkScoped(
         Effect.forever(
-          Effect.zipRight(
+          Effect.andThen(
             Effect.map(Effect.orElseSucceed(hookline.rss, () => 0), (rss) => (peak = Math.max(peak, rss))),
             Effect.sleep(Duration.millis(100))
           )

