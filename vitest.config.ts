@@ -8,6 +8,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: more workers only add contention to the shared PostgreSQL.
     pool: "forks",
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } }
+    maxWorkers: 2
   }
 })

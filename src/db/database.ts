@@ -9,7 +9,7 @@ export const embeddedDatabaseName = "hookline"
  * The PostgreSQL connection pool: `DATABASE_URL` when set, otherwise an embedded PostgreSQL that lives
  * as long as this layer.
  */
-export const DatabaseLive = Layer.unwrapScoped(
+export const DatabaseLive = Layer.unwrap(
   Effect.gen(function* () {
     const settings = yield* Settings
     yield* releaseExitHooks

@@ -72,9 +72,9 @@ const acquireDataDirLock = (dataDir: string) => {
   const cannotWrite = (error: NodeJS.ErrnoException) =>
     new EmbeddedPostgresFailed({ message: `cannot write ${lockFile}: ${error.message}` })
   const take = Effect.gen(function* () {
-    const first = yield* Effect.either(tryCreate)
-    if (first._tag === "Right") return
-    if (first.left.code !== "EEXIST") return yield* cannotWrite(first.left)
+    const first = yield* Effect.result(tryCreate)
+    if (first._tag === "Success") return
+    if (first.failure.code !== "EEXIST") return yield* cannotWrite(first.failure)
     const pid = yield* readPid(lockFile)
     if (pid !== undefined && pid !== process.pid && isAlive(pid)) {
       return yield* new DataDirInUse({
@@ -120,7 +120,7 @@ const binariesDir = (): string | undefined => {
   }
 }
 
-const freePort = Effect.async<number, EmbeddedPostgresFailed>((resume) => {
+const freePort = Effect.callback<number, EmbeddedPostgresFailed>((resume) => {
   const server = createServer()
   server.once("error", (error) => resume(Effect.fail(new EmbeddedPostgresFailed({ message: error.message }))))
   server.listen(0, "127.0.0.1", () => {
@@ -143,7 +143,7 @@ const stopOrphanedPostmaster = (pgDataDir: string) =>
     yield* Effect.suspend(() =>
       isAlive(pid) ? Effect.fail("still running" as const) : Effect.void
     ).pipe(
-      Effect.retry(Schedule.spaced(Duration.millis(100)).pipe(Schedule.upTo(Duration.seconds(30)))),
+      Effect.retry(Schedule.spaced(Duration.millis(100)).pipe(Schedule.upTo({ duration: Duration.seconds(30) }))),
       Effect.mapError(
         () => new EmbeddedPostgresFailed({ message: `PostgreSQL (pid ${pid}) did not stop within 30 s` })
       )

@@ -1,11 +1,11 @@
-import { SqlClient } from "@effect/sql/SqlClient"
+import { SqlClient } from "effect/sql/SqlClient"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Redacted } from "effect"
 import pg from "pg"
 import { randomBytes } from "node:crypto"
 import { inject } from "vitest"
 import { Settings } from "../../src/config.js"
-import { MigrationsLive } from "../../src/db/migrations.js"
+import { MigrationsLive, splitStatements } from "../../src/db/migrations.js"
 import { EventStoreLive } from "../../src/eventstore/event-store.js"
 import { LogNotificationsLive } from "../../src/eventstore/notifications.js"
 
@@ -35,7 +35,7 @@ export const createTestDatabase = async (): Promise<string> => {
 
 /** A fresh database, migrated, with a pool on it: the base of every integration test layer. */
 export const TestDatabase = (options: { readonly maxConnections?: number } = {}) =>
-  Layer.unwrapEffect(
+  Layer.unwrap(
     Effect.promise(createTestDatabase).pipe(
       Effect.map((url) =>
         MigrationsLive.pipe(
@@ -63,10 +63,12 @@ export const countUpdates = (table: string) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient
     const counter = `${table}_updates`
-    yield* sql.unsafe(`CREATE TABLE ${counter} (n integer NOT NULL);
+    // One statement per query: @effect/sql-pg 4 prepares every query, and a prepared query holds one.
+    const script = `CREATE TABLE ${counter} (n integer NOT NULL);
       INSERT INTO ${counter} VALUES (0);
       CREATE FUNCTION count_${table}_update() RETURNS trigger LANGUAGE plpgsql AS
         $$ BEGIN UPDATE ${counter} SET n = n + 1; RETURN NULL; END $$;
-      CREATE TRIGGER counted AFTER UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION count_${table}_update();`)
+      CREATE TRIGGER counted AFTER UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION count_${table}_update();`
+    yield* Effect.forEach(splitStatements(script), (statement) => sql.unsafe(statement), { discard: true })
     return Effect.map(sql.unsafe<{ n: number }>(`SELECT n FROM ${counter}`), (rows) => rows[0]!.n)
   })

@@ -20,8 +20,8 @@ export default async function setup(project: TestProject) {
     return
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), "hookline-test-"))
-  const scope = Effect.runSync(Scope.make())
-  const info = await Effect.runPromise(Scope.extend(startEmbeddedPostgres(dataDir), scope))
+  const scope = Scope.makeUnsafe()
+  const info = await Effect.runPromise(Scope.provide(scope)(startEmbeddedPostgres(dataDir)))
   project.provide(
     "adminDatabaseUrl",
     `postgres://${info.user}:${encodeURIComponent(info.password)}@${info.host}:${info.port}/postgres`
