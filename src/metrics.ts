@@ -1,5 +1,4 @@
-import { Effect, Metric, MetricBoundaries, MetricState, Option } from "effect"
-import type { MetricPair } from "effect"
+import { Effect, Metric } from "effect"
 
 /**
  * Hookline's Prometheus metrics. Counters and histograms live in Effect's metric registry and are
@@ -7,34 +6,40 @@ import type { MetricPair } from "effect"
  * are computed when `/metrics` is scraped.
  */
 
-const attempts = Metric.counter("hookline_delivery_attempts_total", {
-  description: "Delivery attempts by outcome",
-  incremental: true
+const attemptsName = "hookline_delivery_attempts_total"
+const attemptsDescription = "Delivery attempts by outcome"
+
+// One counter per outcome with the label fixed at construction: `Metric.withAttributes` would add the
+// attribute to the context on every update, and the delivery hot path updates these once per attempt.
+export const attemptSucceeded = Metric.counter(attemptsName, {
+  description: attemptsDescription,
+  incremental: true,
+  attributes: { outcome: "success" }
 })
-export const attemptSucceeded = Metric.tagged(attempts, "outcome", "success")
-export const attemptFailed = Metric.tagged(attempts, "outcome", "failure")
+export const attemptFailed = Metric.counter(attemptsName, {
+  description: attemptsDescription,
+  incremental: true,
+  attributes: { outcome: "failure" }
+})
 export const deliveryExhausted = Metric.counter("hookline_deliveries_exhausted_total", {
   description: "Deliveries that ran out of retries",
   incremental: true
 })
 
-export const attemptDuration = Metric.histogram(
-  "hookline_attempt_duration_seconds",
-  MetricBoundaries.exponential({ start: 0.002, factor: 2, count: 14 }),
-  "Time from sending an attempt to its outcome"
-)
+export const attemptDuration = Metric.histogram("hookline_attempt_duration_seconds", {
+  description: "Time from sending an attempt to its outcome",
+  boundaries: Metric.exponentialBoundaries({ start: 0.002, factor: 2, count: 14 })
+})
 
-export const appendDuration = Metric.histogram(
-  "hookline_eventstore_append_seconds",
-  MetricBoundaries.exponential({ start: 0.0005, factor: 2, count: 14 }),
-  "Event store append latency"
-)
+export const appendDuration = Metric.histogram("hookline_eventstore_append_seconds", {
+  description: "Event store append latency",
+  boundaries: Metric.exponentialBoundaries({ start: 0.0005, factor: 2, count: 14 })
+})
 
-export const appendBatchSize = Metric.histogram(
-  "hookline_eventstore_append_batch_events",
-  MetricBoundaries.exponential({ start: 1, factor: 2, count: 12 }),
-  "Events per event store append"
-)
+export const appendBatchSize = Metric.histogram("hookline_eventstore_append_batch_events", {
+  description: "Events per event store append",
+  boundaries: Metric.exponentialBoundaries({ start: 1, factor: 2, count: 12 })
+})
 
 export const httpRequests = Metric.counter("hookline_http_requests_total", {
   description: "HTTP API requests by route and status",
@@ -56,7 +61,7 @@ const labelText = (labels: ReadonlyArray<readonly [string, string]>) =>
 
 /** Renders the registry and the scrape-time gauges in the Prometheus text format (0.0.4). */
 export const renderPrometheus = (
-  pairs: ReadonlyArray<MetricPair.MetricPair.Untyped>,
+  snapshots: ReadonlyArray<Metric.Metric.Snapshot>,
   gauges: ReadonlyArray<GaugeSample>
 ): string => {
   const families = new Map<string, { type: string; help: string; lines: Array<string> }>()
@@ -68,27 +73,34 @@ export const renderPrometheus = (
     }
     return f
   }
-  for (const pair of pairs) {
-    const name = pair.metricKey.name
+  for (const metric of snapshots) {
+    const name = metric.id
     if (!name.startsWith("hookline_")) continue
-    const help = Option.getOrElse(pair.metricKey.description, () => name)
-    const labels = pair.metricKey.tags.map((t) => [t.key, t.value] as const)
-    const state = pair.metricState
-    if (MetricState.isCounterState(state)) {
-      family(name, "counter", help).lines.push(`${name}${labelText(labels)} ${Number(state.count)}`)
-    } else if (MetricState.isGaugeState(state)) {
-      family(name, "gauge", help).lines.push(`${name}${labelText(labels)} ${Number(state.value)}`)
-    } else if (MetricState.isHistogramState(state)) {
-      const f = family(name, "histogram", help)
-      for (const [bound, count] of state.buckets) {
-        const le = Number.isFinite(bound) ? String(bound) : "+Inf"
-        f.lines.push(`${name}_bucket${labelText([...labels, ["le", le]])} ${count}`)
+    const help = metric.description ?? name
+    const labels = Object.entries(metric.attributes ?? {})
+    switch (metric.type) {
+      case "Counter": {
+        family(name, "counter", help).lines.push(`${name}${labelText(labels)} ${Number(metric.state.count)}`)
+        break
       }
-      if (!state.buckets.some(([bound]) => !Number.isFinite(bound))) {
-        f.lines.push(`${name}_bucket${labelText([...labels, ["le", "+Inf"]])} ${state.count}`)
+      case "Gauge": {
+        family(name, "gauge", help).lines.push(`${name}${labelText(labels)} ${Number(metric.state.value)}`)
+        break
       }
-      f.lines.push(`${name}_sum${labelText(labels)} ${state.sum}`)
-      f.lines.push(`${name}_count${labelText(labels)} ${state.count}`)
+      case "Histogram": {
+        const state = metric.state
+        const f = family(name, "histogram", help)
+        for (const [bound, count] of state.buckets) {
+          const le = Number.isFinite(bound) ? String(bound) : "+Inf"
+          f.lines.push(`${name}_bucket${labelText([...labels, ["le", le]])} ${count}`)
+        }
+        if (!state.buckets.some(([bound]) => !Number.isFinite(bound))) {
+          f.lines.push(`${name}_bucket${labelText([...labels, ["le", "+Inf"]])} ${state.count}`)
+        }
+        f.lines.push(`${name}_sum${labelText(labels)} ${state.sum}`)
+        f.lines.push(`${name}_count${labelText(labels)} ${state.count}`)
+        break
+      }
     }
   }
   for (const gauge of gauges) {
@@ -106,7 +118,7 @@ export const renderPrometheus = (
 export const registrySnapshot = Metric.snapshot
 
 /** Times an effect into a histogram, in seconds. */
-export const timed = <A, E, R>(histogram: typeof attemptDuration, effect: Effect.Effect<A, E, R>) =>
+export const timed = <A, E, R>(histogram: Metric.Histogram<number>, effect: Effect.Effect<A, E, R>) =>
   Effect.suspend(() => {
     const start = performance.now()
     return Effect.ensuring(
