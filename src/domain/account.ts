@@ -1,4 +1,4 @@
-import { Data, Either, Schema } from "effect"
+import { Data, Result, Schema } from "effect"
 import {
   AccountAlreadyExists,
   AccountNotFound,
@@ -27,13 +27,13 @@ const nameProblem = (name: string, maxLength: number): string | undefined => {
 
 /** The body of `POST /v1/admin/accounts`; `decide` trims the name. */
 export const CreateAccountInput = Schema.Struct({
-  name: Schema.String.pipe(
-    Schema.filter((name) => nameProblem(name, accountNameMaxLength), {
-      jsonSchema: { minLength: 1, maxLength: accountNameMaxLength }
+  name: Schema.String.check(
+    Schema.makeFilter((name: string) => nameProblem(name, accountNameMaxLength), {
+      toJsonSchema: () => ({ minLength: 1, maxLength: accountNameMaxLength })
     })
   ),
   plan: PlanName
-}).annotations({ identifier: "CreateAccountInput", parseOptions: { errors: "all" } })
+}).annotate({ identifier: "CreateAccountInput" })
 export type CreateAccountInput = typeof CreateAccountInput.Type
 
 // Events ---------------------------------------------------------------------------------------------
@@ -55,14 +55,14 @@ export const ApiKeyRevoked = Schema.TaggedStruct("ApiKeyRevoked", { keyId: Schem
 export const WebhookRegistered = Schema.TaggedStruct("WebhookRegistered", { webhookId: Schema.String })
 export const WebhookUnregistered = Schema.TaggedStruct("WebhookUnregistered", { webhookId: Schema.String })
 
-export const AccountEvent = Schema.Union(
+export const AccountEvent = Schema.Union([
   AccountCreated,
   PlanChanged,
   ApiKeyIssued,
   ApiKeyRevoked,
   WebhookRegistered,
   WebhookUnregistered
-)
+])
 export type AccountEvent = typeof AccountEvent.Type
 export type AccountEventType = AccountEvent["_tag"]
 
@@ -160,10 +160,10 @@ export const fold = (events: Iterable<AccountEvent>, state: AccountState = initi
 
 // Decide ---------------------------------------------------------------------------------------------
 
-type Decision = Either.Either<ReadonlyArray<AccountEvent>, AccountError>
+type Decision = Result.Result<ReadonlyArray<AccountEvent>, AccountError>
 
-const emit = (...events: ReadonlyArray<AccountEvent>): Decision => Either.right(events)
-const nothing: Decision = Either.right([])
+const emit = (...events: ReadonlyArray<AccountEvent>): Decision => Result.succeed(events)
+const nothing: Decision = Result.succeed([])
 
 const nameIssue = (name: string): ValidationFailed | undefined => {
   const problem = nameProblem(name, accountNameMaxLength)
@@ -179,24 +179,24 @@ export const activeKeys = (state: OpenAccount): ReadonlyArray<ApiKeyState> =>
  */
 export const decide = (command: AccountCommand, state: AccountState): Decision => {
   if (command._tag === "CreateAccount") {
-    if (state.status !== "none") return Either.left(new AccountAlreadyExists({ accountId: command.accountId }))
+    if (state.status !== "none") return Result.fail(new AccountAlreadyExists({ accountId: command.accountId }))
     const invalid = nameIssue(command.name)
-    if (invalid !== undefined) return Either.left(invalid)
+    if (invalid !== undefined) return Result.fail(invalid)
     return emit(AccountCreated.make({ accountId: command.accountId, name: command.name.trim(), plan: command.plan }))
   }
-  if (state.status === "none") return Either.left(new AccountNotFound({ accountId: command.accountId }))
+  if (state.status === "none") return Result.fail(new AccountNotFound({ accountId: command.accountId }))
   switch (command._tag) {
     case "ChangePlan":
       return command.plan === state.plan ? nothing : emit(PlanChanged.make({ plan: command.plan }))
     case "IssueApiKey":
-      if (state.keys.has(command.keyId)) return Either.left(new ApiKeyAlreadyExists({ keyId: command.keyId }))
+      if (state.keys.has(command.keyId)) return Result.fail(new ApiKeyAlreadyExists({ keyId: command.keyId }))
       return emit(ApiKeyIssued.make({ keyId: command.keyId, prefix: command.prefix, keyHash: command.keyHash }))
     case "RevokeApiKey": {
       const key = state.keys.get(command.keyId)
       if (key === undefined) {
-        return Either.left(new ApiKeyNotFound({ accountId: state.accountId, keyId: command.keyId }))
+        return Result.fail(new ApiKeyNotFound({ accountId: state.accountId, keyId: command.keyId }))
       }
-      if (key.status === "revoked") return Either.left(new ApiKeyAlreadyRevoked({ keyId: command.keyId }))
+      if (key.status === "revoked") return Result.fail(new ApiKeyAlreadyRevoked({ keyId: command.keyId }))
       return emit(ApiKeyRevoked.make({ keyId: command.keyId }))
     }
     case "RegisterWebhook": {
@@ -204,7 +204,7 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
       const limit = webhookLimit(command.plans, state.plan)
       // `>=` rather than `===`: a downgrade may leave an account above its new limit.
       if (state.webhooks.size >= limit) {
-        return Either.left(new PlanLimitReached({ plan: state.plan, limit, current: state.webhooks.size }))
+        return Result.fail(new PlanLimitReached({ plan: state.plan, limit, current: state.webhooks.size }))
       }
       return emit(WebhookRegistered.make({ webhookId: command.webhookId }))
     }

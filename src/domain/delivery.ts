@@ -23,7 +23,7 @@ export type DeliveriesScheduled = typeof DeliveriesScheduled.Type
 
 export const AttemptResponse = Schema.Struct({
   status: Schema.Number,
-  headers: Schema.Record({ key: Schema.String, value: Schema.String }),
+  headers: Schema.Record(Schema.String, Schema.String),
   /** The first 4 KiB of the body. */
   body: Schema.String
 })
@@ -36,7 +36,7 @@ const attemptFields = {
   durationMs: Schema.Number,
   url: Schema.String,
   /** The request headers sent, signatures and custom header values redacted. */
-  requestHeaders: Schema.Record({ key: Schema.String, value: Schema.String }),
+  requestHeaders: Schema.Record(Schema.String, Schema.String),
   response: Schema.NullOr(AttemptResponse),
   /** The response's status, at the top level so readers that skip `response` still have it. */
   status: Schema.optional(Schema.NullOr(Schema.Number))
@@ -69,7 +69,7 @@ export const RedeliveryRequested = Schema.TaggedStruct("RedeliveryRequested", {
 })
 export type RedeliveryRequested = typeof RedeliveryRequested.Type
 
-export const DeliveryEvent = Schema.Union(AttemptSucceeded, AttemptFailed, DeliveryExhausted, RedeliveryRequested)
+export const DeliveryEvent = Schema.Union([AttemptSucceeded, AttemptFailed, DeliveryExhausted, RedeliveryRequested])
 export type DeliveryEvent = typeof DeliveryEvent.Type
 export const deliveryEventTypes = ["AttemptSucceeded", "AttemptFailed", "DeliveryExhausted", "RedeliveryRequested"] as const
 
@@ -83,7 +83,7 @@ export const CircuitOpened = Schema.TaggedStruct("CircuitOpened", {
 })
 export const CircuitHalfOpened = Schema.TaggedStruct("CircuitHalfOpened", { webhookId: Schema.String, at: Schema.String })
 export const CircuitClosed = Schema.TaggedStruct("CircuitClosed", { webhookId: Schema.String, at: Schema.String })
-export const EndpointEvent = Schema.Union(CircuitOpened, CircuitHalfOpened, CircuitClosed)
+export const EndpointEvent = Schema.Union([CircuitOpened, CircuitHalfOpened, CircuitClosed])
 export type EndpointEvent = typeof EndpointEvent.Type
 export const endpointEventTypes = ["CircuitOpened", "CircuitHalfOpened", "CircuitClosed"] as const
 

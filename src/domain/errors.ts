@@ -1,4 +1,4 @@
-import { ParseResult, Schema } from "effect"
+import { Schema, SchemaIssue } from "effect"
 
 /**
  * Domain errors. They live in one module so the HTTP layer can map every tag to a status in one place
@@ -137,21 +137,78 @@ const joinPath = (prefix: string, path: string): string =>
 const isUnder = (path: string, parent: string): boolean =>
   path === parent || path.startsWith(`${parent}.`) || path.startsWith(`${parent}[`)
 
+declare module "effect/Schema" {
+  namespace Annotations {
+    interface Annotations {
+      /**
+       * The message of a failed value, written from the value itself (e.g. "unknown plan \"gold\"; valid
+       * plans: ..."). Read by `issuesFromSchemaIssue` when the decode reported its input (`reportInput`);
+       * the static `message` annotation stays the fallback and what `SchemaError.message` shows.
+       */
+      readonly messageFromInput?: ((input: unknown) => string) | undefined
+    }
+  }
+}
+
+/** The options every client-facing decode uses: every issue at once, with the input for the messages. */
+export const decodeOptions = { errors: "all", reportInput: true } as const
+
 // What a failed `optional(NullOr(X))` adds besides X's own issue: true but useless to the client.
-const alternativeNoise = /^Expected (null|undefined), actual /
+const alternativeNoise = /^Expected (null|undefined)(, got |$)/
+
+// Effect 4 says "Missing key"; clients have always read "is missing", and the API writes it itself too.
+const leafHook: SchemaIssue.LeafHook = (issue) =>
+  issue._tag === "MissingKey" && issue.annotations?.messageMissingKey === undefined
+    ? "is missing"
+    : SchemaIssue.defaultLeafHook(issue)
+
+const standardFormatter = SchemaIssue.makeFormatterStandardSchemaV1({ leafHook })
+
+const messageFromInput = (issue: SchemaIssue.Issue): string | undefined => {
+  if (!SchemaIssue.hasInput(issue)) return undefined
+  if (issue._tag !== "InvalidType" && issue._tag !== "AnyOf") return undefined
+  const write = issue.ast.annotations?.messageFromInput
+  return typeof write === "function" ? write(issue.input) : undefined
+}
+
+const flatten = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyKey>): Array<{
+  readonly path: ReadonlyArray<PropertyKey>
+  readonly message: string
+}> => {
+  const own = messageFromInput(issue)
+  if (own !== undefined) return [{ path, message: own }]
+  switch (issue._tag) {
+    case "Pointer":
+      return flatten(issue.issue, [...path, ...issue.path])
+    case "Encoding":
+      return flatten(issue.issue, path)
+    case "Composite":
+      return issue.issues.flatMap((inner) => flatten(inner, path))
+    case "AnyOf":
+      if (issue.issues.length > 0) return issue.issues.flatMap((inner) => flatten(inner, path))
+      break
+  }
+  // Filters keep their own message (which may name nested paths) and leaves get Effect's wording.
+  return standardFormatter(issue).issues.map((formatted) => ({
+    path: [...path, ...(formatted.path ?? []).map((segment) => typeof segment === "object" ? segment.key : segment)],
+    message: formatted.message
+  }))
+}
 
 /**
- * Flattens a parse error into issues for a client. A failed union reports once per member, so the
+ * Flattens a decode issue into issues for a client. A failed union may report once per member, so the
  * "Expected null" / "Expected undefined" alternatives are dropped when a more useful issue covers the
  * same field, and exact repeats are removed.
  */
-export const issuesFromParseError = (error: ParseResult.ParseError, prefix = ""): ReadonlyArray<ValidationIssue> =>
-  usefulIssues(
-    ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
-      path: joinPath(prefix, formatPath(issue.path)),
-      message: issue.message
-    }))
-  )
+export const issuesFromSchemaIssue = (issue: SchemaIssue.Issue, prefix = ""): ReadonlyArray<ValidationIssue> =>
+  usefulIssues(flatten(issue, []).map((flat) => ({
+    path: joinPath(prefix, formatPath(flat.path)),
+    message: flat.message
+  })))
+
+/** `issuesFromSchemaIssue` of a failed decode's error. */
+export const issuesFromParseError = (error: Schema.SchemaError, prefix = ""): ReadonlyArray<ValidationIssue> =>
+  issuesFromSchemaIssue(error.issue, prefix)
 
 /** Drops the union alternatives' noise where a more useful issue covers the same field, and repeats. */
 export const usefulIssues = (all: ReadonlyArray<ValidationIssue>): ReadonlyArray<ValidationIssue> => {

@@ -1,32 +1,29 @@
-import { Either, JSONSchema, type ParseResult, Schema } from "effect"
-import { issuesFromParseError, ValidationFailed } from "./errors.js"
+import { JsonSchema, Result, Schema } from "effect"
+import { decodeOptions, issuesFromParseError, ValidationFailed } from "./errors.js"
 import { compileGuard } from "./fast-guard.js"
 import { JsonValue } from "./json.js"
 import { IsoDateTime } from "./time.js"
 
 /**
  * The event catalogue: every type Hookline delivers and the payload each carries. Payloads are complete
- * enough for a receiver to act without calling Vivollo back. Schemas have Type = Encoded (no
- * transformations) so decoded data is its own JSON and `JSONSchema.make` renders every one of them.
+ * enough for a receiver to act without calling Vivollo back. Schemas have no transformations, so decoded
+ * data is its own JSON and `Schema.toJsonSchemaDocument` renders every one of them.
  * Unknown properties are dropped on decode: receivers get exactly the documented shape.
  */
 
 /** A literal union reporting one issue listing the choices, not one "Expected ..." per member. */
 const oneOf = <const L extends ReadonlyArray<string>>(...literals: L) =>
-  Schema.Literal(...literals).annotations({
-    message: (issue) => ({
-      message: `must be one of ${literals.join(", ")}; got ${JSON.stringify(issue.actual)}`,
-      override: true
-    })
+  Schema.Literals(literals).annotate({
+    message: `must be one of ${literals.join(", ")}`,
+    messageFromInput: (input) => `must be one of ${literals.join(", ")}; got ${JSON.stringify(input)}`
   })
 
-const Id = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(256))
-const Name = Schema.String.pipe(Schema.maxLength(1000))
-const Email = Schema.String.pipe(
-  Schema.pattern(/^[^\s@]+@[^\s@]+$/, { message: () => "must be an email address" })
-)
-const Phone = Schema.String.pipe(Schema.maxLength(64))
-const Url = Schema.String.pipe(Schema.maxLength(8192))
+const Id = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256))
+const Name = Schema.String.check(Schema.isMaxLength(1000))
+// The `u` flag lets Effect 4 put the pattern in the JSON Schema.
+const Email = Schema.String.check(Schema.isPattern(/^[^\s@]+@[^\s@]+$/u, { message: "must be an email address" }))
+const Phone = Schema.String.check(Schema.isMaxLength(64))
+const Url = Schema.String.check(Schema.isMaxLength(8192))
 
 export const ChannelType = oneOf(
   "web",
@@ -37,29 +34,28 @@ export const ChannelType = oneOf(
   "instagram",
   "telegram",
   "api"
-).annotations({ identifier: "ChannelType" })
+).annotate({ identifier: "ChannelType" })
 
 export const Channel = Schema.Struct({
   id: Id,
   type: ChannelType,
   name: Name
-}).annotations({ identifier: "Channel" })
+}).annotate({ identifier: "Channel" })
 
-export const ConversationStatus = oneOf("open", "pending", "snoozed", "resolved", "closed")
-  .annotations({ identifier: "ConversationStatus" })
+export const ConversationStatus = oneOf("open", "pending", "snoozed", "resolved", "closed").annotate({ identifier: "ConversationStatus" })
 
 export const Customer = Schema.Struct({
   id: Id,
   name: Name,
   email: Schema.optional(Email),
   phone: Schema.optional(Phone)
-}).annotations({ identifier: "Customer", description: "the end user (Vivollo's customer's customer)" })
+}).annotate({ identifier: "Customer", description: "the end user (Vivollo's customer's customer)" })
 
 export const Sender = Schema.Struct({
   type: oneOf("user", "agent", "bot"),
   id: Id,
   name: Name
-}).annotations({ identifier: "Sender" })
+}).annotate({ identifier: "Sender" })
 
 export const Attachment = Schema.Struct({
   id: Id,
@@ -67,29 +63,29 @@ export const Attachment = Schema.Struct({
   url: Url,
   name: Schema.optional(Name),
   mimeType: Schema.optional(Schema.String),
-  sizeBytes: Schema.optional(Schema.NonNegativeInt)
-}).annotations({ identifier: "Attachment" })
+  sizeBytes: Schema.optional(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+}).annotate({ identifier: "Attachment" })
 
 export const Message = Schema.Struct({
   id: Id,
-  text: Schema.String.annotations({ description: "the message text; empty when it only has attachments" }),
+  text: Schema.String.annotate({ description: "the message text; empty when it only has attachments" }),
   sender: Sender,
   attachments: Schema.optional(Schema.Array(Attachment)),
   createdAt: IsoDateTime
-}).annotations({ identifier: "Message" })
+}).annotate({ identifier: "Message" })
 
 export const ConversationSummary = Schema.Struct({
   id: Id,
   status: ConversationStatus,
   channelId: Id,
   subject: Schema.optional(Name)
-}).annotations({ identifier: "ConversationSummary" })
+}).annotate({ identifier: "ConversationSummary" })
 
 export const Assignee = Schema.Struct({
   type: oneOf("agent", "bot", "team"),
   id: Id,
   name: Name
-}).annotations({ identifier: "Assignee" })
+}).annotate({ identifier: "Assignee" })
 
 export const Conversation = Schema.Struct({
   id: Id,
@@ -100,18 +96,17 @@ export const Conversation = Schema.Struct({
   tags: Schema.optional(Schema.Array(Schema.String)),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime
-}).annotations({ identifier: "Conversation" })
+}).annotate({ identifier: "Conversation" })
 
 /** One changed field: the previous and the new value (null when the field was or became unset). */
 export const FieldChange = Schema.Struct({
-  field: Schema.String.pipe(Schema.minLength(1)),
+  field: Schema.String.check(Schema.isMinLength(1)),
   from: JsonValue,
   to: JsonValue
-}).annotations({ identifier: "FieldChange" })
+}).annotate({ identifier: "FieldChange" })
 
-const Changes = Schema.Array(FieldChange).pipe(
-  Schema.minItems(1, { message: () => "must list at least one change" })
-).annotations({ description: "the fields that changed" })
+const Changes = Schema.Array(FieldChange).check(Schema.isMinLength(1, { message: "must list at least one change" }))
+  .annotate({ description: "the fields that changed" })
 
 export const Session = Schema.Struct({
   id: Id,
@@ -119,19 +114,19 @@ export const Session = Schema.Struct({
   channelId: Schema.optional(Id),
   startedAt: IsoDateTime,
   endedAt: Schema.optional(IsoDateTime)
-}).annotations({ identifier: "Session" })
+}).annotate({ identifier: "Session" })
 
 export const Visitor = Schema.Struct({
   id: Id,
   name: Schema.optional(Name),
   email: Schema.optional(Email),
   phone: Schema.optional(Phone),
-  userId: Schema.optional(Id).annotations({ description: "the user this visitor was identified as" }),
+  userId: Schema.optional(Id).annotate({ description: "the user this visitor was identified as" }),
   ipAddress: Schema.optional(Schema.String),
   userAgent: Schema.optional(Schema.String),
   country: Schema.optional(Schema.String),
   pageUrl: Schema.optional(Url)
-}).annotations({ identifier: "Visitor" })
+}).annotate({ identifier: "Visitor" })
 
 export const User = Schema.Struct({
   id: Id,
@@ -139,16 +134,16 @@ export const User = Schema.Struct({
   email: Schema.optional(Email),
   phone: Schema.optional(Phone),
   avatarUrl: Schema.optional(Url),
-  attributes: Schema.optional(Schema.Record({ key: Schema.String, value: JsonValue })),
+  attributes: Schema.optional(Schema.Record(Schema.String, JsonValue)),
   updatedAt: IsoDateTime
-}).annotations({ identifier: "User" })
+}).annotate({ identifier: "User" })
 
 export const MessageCreatedPayload = Schema.Struct({
   message: Message,
   conversation: ConversationSummary,
   customer: Customer,
   channel: Channel
-}).annotations({ identifier: "MessageCreatedPayload" })
+}).annotate({ identifier: "MessageCreatedPayload" })
 export type MessageCreatedPayload = typeof MessageCreatedPayload.Type
 
 export const ConversationUpdatedPayload = Schema.Struct({
@@ -156,26 +151,26 @@ export const ConversationUpdatedPayload = Schema.Struct({
   customer: Customer,
   channel: Channel,
   changes: Changes
-}).annotations({ identifier: "ConversationUpdatedPayload" })
+}).annotate({ identifier: "ConversationUpdatedPayload" })
 export type ConversationUpdatedPayload = typeof ConversationUpdatedPayload.Type
 
 export const SessionUpdatedPayload = Schema.Struct({
   session: Session,
   visitor: Visitor,
-  metadata: Schema.Record({ key: Schema.String, value: JsonValue })
-}).annotations({ identifier: "SessionUpdatedPayload" })
+  metadata: Schema.Record(Schema.String, JsonValue)
+}).annotate({ identifier: "SessionUpdatedPayload" })
 export type SessionUpdatedPayload = typeof SessionUpdatedPayload.Type
 
 export const UserUpdatedPayload = Schema.Struct({
   user: User,
   changes: Changes
-}).annotations({ identifier: "UserUpdatedPayload" })
+}).annotate({ identifier: "UserUpdatedPayload" })
 export type UserUpdatedPayload = typeof UserUpdatedPayload.Type
 
 export const WebhookTestPayload = Schema.Struct({
   webhookId: Id,
   message: Schema.String
-}).annotations({ identifier: "WebhookTestPayload" })
+}).annotate({ identifier: "WebhookTestPayload" })
 export type WebhookTestPayload = typeof WebhookTestPayload.Type
 
 const subscribableNames = ["message.created", "conversation.updated", "session.updated", "user.updated"] as const
@@ -186,17 +181,16 @@ export const subscribableEventTypes: ReadonlyArray<SubscribableEventType> = subs
 const unknownTypeMessage = (actual: unknown): string =>
   `unknown event type ${JSON.stringify(actual)}; valid types: ${subscribableNames.join(", ")}`
 
-// `override`: otherwise a failed literal union reports one "Expected ..." per member.
-export const SubscribableEventType = Schema.Literal(...subscribableNames).annotations({
+// The whole message, with the value refused: otherwise a failed literal union says only "Expected ...".
+export const SubscribableEventType = Schema.Literals(subscribableNames).annotate({
   identifier: "SubscribableEventType",
-  message: (issue) => ({
-    message: issue.actual === "webhook.test"
+  message: `unknown event type; valid types: ${subscribableNames.join(", ")}`,
+  messageFromInput: (input) =>
+    input === "webhook.test"
       ? `webhook.test cannot be subscribed to (only POST /v1/webhooks/{id}/test sends it); valid types: ${
         subscribableNames.join(", ")
       }`
-      : unknownTypeMessage(issue.actual),
-    override: true
-  })
+      : unknownTypeMessage(input)
 })
 export type SubscribableEventType = typeof SubscribableEventType.Type
 
@@ -205,9 +199,10 @@ export type SubscribableEventType = typeof SubscribableEventType.Type
  * `POST /v1/webhooks/{id}/test` and delivered only to that webhook, whatever it subscribes to. It cannot
  * be subscribed to or published through `POST /v1/events`.
  */
-export const EventTypeName = Schema.Literal(...subscribableNames, "webhook.test").annotations({
+export const EventTypeName = Schema.Literals([...subscribableNames, "webhook.test"]).annotate({
   identifier: "EventTypeName",
-  message: (issue) => ({ message: unknownTypeMessage(issue.actual), override: true })
+  message: `unknown event type; valid types: ${subscribableNames.join(", ")}`,
+  messageFromInput: unknownTypeMessage
 })
 export type EventTypeName = typeof EventTypeName.Type
 
@@ -218,7 +213,7 @@ export interface EventTypeDefinition<N extends EventTypeName, A> {
   readonly description: string
   /** False for internal types: never matched against subscriptions, refused by the publish route. */
   readonly subscribable: boolean
-  readonly payload: Schema.Schema<A>
+  readonly payload: Schema.Decoder<A>
 }
 
 const define = <N extends EventTypeName, A>(definition: EventTypeDefinition<N, A>) => definition
@@ -272,13 +267,13 @@ export const isSubscribableEventType = (value: string): value is SubscribableEve
 // One decoder per type, typed to the payload union: a lookup of schemas would be a union of invariant
 // Schema types that does not narrow to one callable signature.
 const payloadDecoders: {
-  readonly [N in EventTypeName]: (data: unknown) => Either.Either<EventPayload<N>, ParseResult.ParseError>
+  readonly [N in EventTypeName]: (data: unknown) => Result.Result<EventPayload<N>, Schema.SchemaError>
 } = {
-  "message.created": Schema.decodeUnknownEither(MessageCreatedPayload, { errors: "all" }),
-  "conversation.updated": Schema.decodeUnknownEither(ConversationUpdatedPayload, { errors: "all" }),
-  "session.updated": Schema.decodeUnknownEither(SessionUpdatedPayload, { errors: "all" }),
-  "user.updated": Schema.decodeUnknownEither(UserUpdatedPayload, { errors: "all" }),
-  "webhook.test": Schema.decodeUnknownEither(WebhookTestPayload, { errors: "all" })
+  "message.created": Schema.decodeUnknownResult(MessageCreatedPayload, decodeOptions),
+  "conversation.updated": Schema.decodeUnknownResult(ConversationUpdatedPayload, decodeOptions),
+  "session.updated": Schema.decodeUnknownResult(SessionUpdatedPayload, decodeOptions),
+  "user.updated": Schema.decodeUnknownResult(UserUpdatedPayload, decodeOptions),
+  "webhook.test": Schema.decodeUnknownResult(WebhookTestPayload, decodeOptions)
 }
 
 const payloadGuards: ReadonlyMap<string, ((data: unknown) => boolean) | undefined> = new Map(
@@ -292,21 +287,33 @@ const payloadGuards: ReadonlyMap<string, ((data: unknown) => boolean) | undefine
 export function decodePayload<N extends EventTypeName>(
   type: N,
   data: unknown
-): Either.Either<EventPayload<N>, ValidationFailed>
-export function decodePayload(type: string, data: unknown): Either.Either<EventPayload, ValidationFailed>
-export function decodePayload(type: string, data: unknown): Either.Either<EventPayload, ValidationFailed> {
+): Result.Result<EventPayload<N>, ValidationFailed>
+export function decodePayload(type: string, data: unknown): Result.Result<EventPayload, ValidationFailed>
+export function decodePayload(type: string, data: unknown): Result.Result<EventPayload, ValidationFailed> {
   if (!isEventTypeName(type)) {
-    return Either.left(new ValidationFailed({ issues: [{ path: "type", message: unknownTypeMessage(type) }] }))
+    return Result.fail(new ValidationFailed({ issues: [{ path: "type", message: unknownTypeMessage(type) }] }))
   }
   // Nearly every payload is valid: the compiled guard accepts it as it is, and the decoder (which also
   // writes the error messages) sees only the rest.
-  if (payloadGuards.get(type)?.(data) === true) return Either.right(data as EventPayload)
-  const decode: (data: unknown) => Either.Either<EventPayload, ParseResult.ParseError> = payloadDecoders[type]
+  if (payloadGuards.get(type)?.(data) === true) return Result.succeed(data as EventPayload)
+  const decode: (data: unknown) => Result.Result<EventPayload, Schema.SchemaError> = payloadDecoders[type]
   return decode(data).pipe(
-    Either.mapLeft((error) => new ValidationFailed({ issues: issuesFromParseError(error, "data") }))
+    Result.mapError((error) => new ValidationFailed({ issues: issuesFromParseError(error, "data") }))
   )
 }
 
+/** A standalone draft-07 JSON Schema document: the root schema, its `$schema` and its `definitions`. */
+export interface PayloadJsonSchema extends JsonSchema.JsonSchema {
+  readonly $schema: typeof JsonSchema.META_SCHEMA_URI_DRAFT_07
+  readonly definitions?: JsonSchema.Definitions
+}
+
 /** The JSON Schema (draft-07) of a type's payload, for `GET /v1/event-types` and receivers' tooling. */
-export const payloadJsonSchema = (type: EventTypeName): JSONSchema.JsonSchema7Root =>
-  JSONSchema.make(Schema.make(eventTypes[type].payload.ast))
+export const payloadJsonSchema = (type: EventTypeName): PayloadJsonSchema => {
+  const document = JsonSchema.toDocumentDraft07(Schema.toJsonSchemaDocument(eventTypes[type].payload))
+  return {
+    $schema: JsonSchema.META_SCHEMA_URI_DRAFT_07,
+    ...document.schema,
+    ...(Object.keys(document.definitions).length > 0 ? { definitions: document.definitions } : {})
+  }
+}

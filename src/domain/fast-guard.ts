@@ -1,4 +1,4 @@
-import { Option, Schema, SchemaAST } from "effect"
+import { Schema, SchemaAST } from "effect"
 
 /**
  * A guard compiled once from a schema, for a hot path that decodes values which are nearly always valid
@@ -10,9 +10,9 @@ import { Option, Schema, SchemaAST } from "effect"
  * decoder drops it), an `undefined` property. A schema with a transformation anywhere gets no guard at all
  * (undefined): its decoded value is not its input.
  */
-export function compileGuard<A, I>(schema: Schema.Schema<A, I, never>): ((input: unknown) => input is A) | undefined
-export function compileGuard(schema: Schema.Schema.AnyNoContext): ((input: unknown) => boolean) | undefined
-export function compileGuard(schema: Schema.Schema.AnyNoContext): ((input: unknown) => boolean) | undefined {
+export function compileGuard<A>(schema: Schema.Decoder<A>): ((input: unknown) => input is A) | undefined
+export function compileGuard(schema: Schema.Top): ((input: unknown) => boolean) | undefined
+export function compileGuard(schema: Schema.Top): ((input: unknown) => boolean) | undefined {
   try {
     // What the guard accepts, the decoder gives back unchanged (so, for the first signature, it is an A).
     return compile(schema.ast)
@@ -31,18 +31,35 @@ const noOptions: SchemaAST.ParseOptions = {}
 const isRecord = (input: unknown): input is Record<string, unknown> =>
   typeof input === "object" && input !== null && !Array.isArray(input)
 
+const passes = (checks: ReadonlyArray<SchemaAST.Check<unknown>>, input: unknown, ast: SchemaAST.AST): boolean =>
+  checks.every((check) =>
+    check._tag === "FilterGroup" ? passes(check.checks, input, ast) : check.run(input, ast, noOptions) === undefined
+  )
+
+/** A node's own shape, then its checks (`isMinLength`, `makeFilter`, `refine`...) on what passed. */
 const compile = (ast: SchemaAST.AST): Guard => {
+  // An encoding is a transformation: the decoded value is not the input.
+  if (ast.encoding !== undefined) throw new Unsupported()
+  const shape = compileShape(ast)
+  const checks = ast.checks
+  if (checks === undefined) return shape
+  return (input) => shape(input) && passes(checks, input, ast)
+}
+
+const compileShape = (ast: SchemaAST.AST): Guard => {
   switch (ast._tag) {
-    case "StringKeyword":
+    case "String":
       return (input) => typeof input === "string"
-    case "NumberKeyword":
+    case "Number":
       return (input) => typeof input === "number"
-    case "BooleanKeyword":
+    case "Boolean":
       return (input) => typeof input === "boolean"
-    case "UndefinedKeyword":
+    case "Null":
+      return (input) => input === null
+    case "Undefined":
       return (input) => input === undefined
-    case "UnknownKeyword":
-    case "AnyKeyword":
+    case "Unknown":
+    case "Any":
       return () => true
     case "Literal": {
       const literal = ast.literal
@@ -52,38 +69,39 @@ const compile = (ast: SchemaAST.AST): Guard => {
       const members = ast.types.map(compile)
       return (input) => members.some((member) => member(input))
     }
-    case "Refinement": {
-      const from = compile(ast.from)
-      return (input) => from(input) && Option.isNone(ast.filter(input, noOptions, ast))
-    }
-    case "TupleType": {
+    case "Arrays": {
       // Arrays only (`Schema.Array`: a rest element and nothing else).
       if (ast.elements.length > 0 || ast.rest.length !== 1) throw new Unsupported()
-      const item = compile(ast.rest[0]!.type)
+      const item = compile(ast.rest[0]!)
       return (input) => Array.isArray(input) && input.every(item)
     }
-    case "TypeLiteral":
+    case "Objects":
       return compileStruct(ast)
     case "Declaration": {
       // A declared type (`Schema.declare`) decodes to its input when it accepts it.
       if (ast.typeParameters.length > 0) throw new Unsupported()
-      return Schema.is(Schema.make(ast))
+      return Schema.is(Schema.make<Schema.Top>(ast))
     }
     default:
-      // Transformations (the decoded value is not the input), suspensions, templates: the decoder's.
+      // Suspensions, templates, enums, symbols: the decoder's.
       throw new Unsupported()
   }
 }
 
-const compileStruct = (ast: SchemaAST.TypeLiteral): Guard => {
+const compileStruct = (ast: SchemaAST.Objects): Guard => {
+  // An empty struct accepts any non-nullish value, primitives included: not worth a guard.
+  if (ast.propertySignatures.length === 0 && ast.indexSignatures.length === 0) throw new Unsupported()
   const properties = ast.propertySignatures.map((signature) => {
     if (typeof signature.name !== "string") throw new Unsupported()
-    return { name: signature.name, optional: signature.isOptional, guard: compile(signature.type) }
+    return { name: signature.name, optional: SchemaAST.isOptional(signature.type), guard: compile(signature.type) }
   })
   const known = new Set(properties.map((p) => p.name))
   if (ast.indexSignatures.length > 1) throw new Unsupported()
   const index = ast.indexSignatures[0]
-  if (index !== undefined && index.parameter._tag !== "StringKeyword") throw new Unsupported()
+  // A refined key selects only the keys it matches and leaves the rest alone: the decoder's.
+  if (index !== undefined && (index.parameter._tag !== "String" || index.parameter.checks !== undefined)) {
+    throw new Unsupported()
+  }
   const indexValue = index === undefined ? undefined : compile(index.type)
   return (input) => {
     if (!isRecord(input)) return false

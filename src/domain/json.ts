@@ -1,4 +1,4 @@
-import { Either, Schema } from "effect"
+import { Result, Schema } from "effect"
 
 export type JsonValue =
   | null
@@ -33,17 +33,14 @@ export const isJsonValue = (value: unknown, seen: Set<object> = new Set()): valu
 }
 
 /**
- * A declared schema rather than a recursive union: a union reports one issue per member at every level,
- * which buries the useful message. The JSON Schema must be an override (it has `anyOf`), or JSONSchema
- * would refuse the declaration.
+ * A refined `Unknown` rather than a recursive union: a union reports one issue per member at every level,
+ * which buries the useful message. The JSON Schema comes from the check, which has no structure to
+ * derive it from.
  */
-export const JsonValue: Schema.Schema<JsonValue> = Schema.declare(
-  (value: unknown): value is JsonValue => isJsonValue(value),
-  {
-    identifier: "JsonValue",
-    description: "any JSON value",
-    message: () => "must be a JSON value (null, boolean, finite number, string, array or object)",
-    jsonSchema: {
+export const JsonValue = Schema.Unknown.pipe(
+  Schema.refine((value: unknown): value is JsonValue => isJsonValue(value), {
+    message: "must be a JSON value (null, boolean, finite number, string, array or object)",
+    toJsonSchema: () => ({
       anyOf: [
         { type: "null" },
         { type: "boolean" },
@@ -52,16 +49,16 @@ export const JsonValue: Schema.Schema<JsonValue> = Schema.declare(
         { type: "array" },
         { type: "object" }
       ]
-    }
-  }
-)
+    })
+  })
+).annotate({ identifier: "JsonValue", description: "any JSON value" })
 
-export const JsonObject = Schema.Record({ key: Schema.String, value: JsonValue })
+export const JsonObject = Schema.Record(Schema.String, JsonValue)
 export type JsonObject = typeof JsonObject.Type
 
-/** Size of `value` serialized as UTF-8 JSON; Left when it cannot be serialized (cycle, BigInt). */
-export const jsonByteLength = (value: unknown): Either.Either<number, string> =>
-  Either.try({
+/** Size of `value` serialized as UTF-8 JSON; a failure when it cannot be serialized (cycle, BigInt). */
+export const jsonByteLength = (value: unknown): Result.Result<number, string> =>
+  Result.try({
     try: () => {
       const text = JSON.stringify(value)
       if (text === undefined) throw new Error("not serializable")

@@ -1,13 +1,11 @@
-import { Either, Schema } from "effect"
+import { Result, Schema } from "effect"
 import { InvalidPlanTable } from "./errors.js"
 
 export const planNames = ["free", "pro", "scale"] as const
-export const PlanName = Schema.Literal(...planNames).annotations({
+export const PlanName = Schema.Literals(planNames).annotate({
   identifier: "PlanName",
-  message: (issue) => ({
-    message: `unknown plan ${JSON.stringify(issue.actual)}; valid plans: ${planNames.join(", ")}`,
-    override: true
-  })
+  message: `unknown plan; valid plans: ${planNames.join(", ")}`,
+  messageFromInput: (input) => `unknown plan ${JSON.stringify(input)}; valid plans: ${planNames.join(", ")}`
 })
 export type PlanName = typeof PlanName.Type
 
@@ -30,7 +28,7 @@ const isPlanName = (value: string): value is PlanName => (planNames as ReadonlyA
  * Parses the operator's setting, e.g. `"free=3,pro=50,scale=1000"`. Plans left out keep their default,
  * so `"pro=100"` is valid; an empty string means all defaults. Every problem is reported, not just the first.
  */
-export const parsePlanTable = (input: string): Either.Either<PlanTable, InvalidPlanTable> => {
+export const parsePlanTable = (input: string): Result.Result<PlanTable, InvalidPlanTable> => {
   const issues: Array<string> = []
   const overrides: Partial<Record<PlanName, number>> = {}
   const entries = input.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")
@@ -57,8 +55,8 @@ export const parsePlanTable = (input: string): Either.Either<PlanTable, InvalidP
     overrides[plan] = Number(limitText)
   }
   return issues.length > 0
-    ? Either.left(new InvalidPlanTable({ input, issues }))
-    : Either.right(makePlanTable(overrides))
+    ? Result.fail(new InvalidPlanTable({ input, issues }))
+    : Result.succeed(makePlanTable(overrides))
 }
 
 /** The inverse of `parsePlanTable`, for logs and `GET /v1/account`-style displays. */

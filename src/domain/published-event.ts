@@ -1,4 +1,4 @@
-import { Data, Either, Schema } from "effect"
+import { Data, Result, Schema } from "effect"
 import { EventIdConflict, PayloadTooLarge, type ValidationIssue, ValidationFailed } from "./errors.js"
 import { decodePayload, EventTypeName, isSubscribableEventType, testEventType } from "./event-types.js"
 import { jsonByteLength } from "./json.js"
@@ -11,14 +11,15 @@ import { isIsoDateTime, toIsoString } from "./time.js"
 
 export const defaultMaxPayloadBytes = 256 * 1024
 
-const eventIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/
+// The `u` flag lets Effect 4 put the pattern in the JSON Schema; the alphabet is ASCII either way.
+const eventIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/u
 
 /** Client-chosen ids become part of a stream id, so they are restricted to a safe alphabet. */
-export const EventId = Schema.String.pipe(
-  Schema.pattern(eventIdPattern, {
-    message: () => "must be 1 to 200 characters: letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
+export const EventId = Schema.String.check(
+  Schema.isPattern(eventIdPattern, {
+    message: "must be 1 to 200 characters: letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
   })
-).annotations({ identifier: "EventId" })
+).annotate({ identifier: "EventId" })
 
 export const isEventId = (value: string): boolean => eventIdPattern.test(value)
 
@@ -28,7 +29,7 @@ export const PublishEventInput = Schema.Struct({
   type: Schema.String,
   data: Schema.Unknown,
   occurredAt: Schema.optional(Schema.String)
-}).annotations({ identifier: "PublishEventInput", parseOptions: { errors: "all" } })
+}).annotate({ identifier: "PublishEventInput" })
 export type PublishEventInput = typeof PublishEventInput.Type
 
 // Events ---------------------------------------------------------------------------------------------
@@ -49,7 +50,7 @@ export const EventPublished = Schema.TaggedStruct("EventPublished", {
 })
 export type EventPublished = typeof EventPublished.Type
 
-export const PublishedEventStreamEvent = Schema.Union(EventPublished)
+export const PublishedEventStreamEvent = Schema.Union([EventPublished])
 export type PublishedEventStreamEvent = typeof PublishedEventStreamEvent.Type
 
 // Commands -------------------------------------------------------------------------------------------
@@ -92,7 +93,7 @@ export const evolve = (_state: PublishedEventState, event: PublishedEventStreamE
 
 // Decide ---------------------------------------------------------------------------------------------
 
-type Decision = Either.Either<ReadonlyArray<PublishedEventStreamEvent>, PublishError>
+type Decision = Result.Result<ReadonlyArray<PublishedEventStreamEvent>, PublishError>
 
 export const testEventMessage = "This is a test event sent by Hookline."
 
@@ -102,11 +103,11 @@ export const testEventMessage = "This is a test event sent by Hookline."
  */
 const decidePublish = (command: Data.TaggedEnum.Value<PublishedEventCommand, "PublishEvent">): Decision => {
   const size = jsonByteLength(command.data)
-  if (Either.isLeft(size)) {
-    return Either.left(new ValidationFailed({ issues: [{ path: "data", message: size.left }] }))
+  if (Result.isFailure(size)) {
+    return Result.fail(new ValidationFailed({ issues: [{ path: "data", message: size.failure }] }))
   }
-  if (size.right > command.maxPayloadBytes) {
-    return Either.left(new PayloadTooLarge({ limit: command.maxPayloadBytes, size: size.right }))
+  if (size.success > command.maxPayloadBytes) {
+    return Result.fail(new PayloadTooLarge({ limit: command.maxPayloadBytes, size: size.success }))
   }
   const issues: Array<ValidationIssue> = []
   if (!isEventId(command.eventId)) {
@@ -117,15 +118,15 @@ const decidePublish = (command: Data.TaggedEnum.Value<PublishedEventCommand, "Pu
   }
   if (command.type === testEventType) {
     issues.push({ path: "type", message: "webhook.test is sent only by POST /v1/webhooks/{id}/test" })
-    return Either.left(new ValidationFailed({ issues }))
+    return Result.fail(new ValidationFailed({ issues }))
   }
   const decoded = decodePayload(command.type, command.data)
-  if (Either.isLeft(decoded)) issues.push(...decoded.left.issues)
-  if (issues.length > 0 || Either.isLeft(decoded) || !isSubscribableEventType(command.type)) {
-    return Either.left(new ValidationFailed({ issues }))
+  if (Result.isFailure(decoded)) issues.push(...decoded.failure.issues)
+  if (issues.length > 0 || Result.isFailure(decoded) || !isSubscribableEventType(command.type)) {
+    return Result.fail(new ValidationFailed({ issues }))
   }
   const publishedAt = toIsoString(command.now)
-  return Either.right([
+  return Result.succeed([
     // Every field was checked above (or made here). A literal, not `make`: even without validation,
     // `make` merges constructor defaults, which cost a sixth of this decision.
     {
@@ -133,7 +134,7 @@ const decidePublish = (command: Data.TaggedEnum.Value<PublishedEventCommand, "Pu
       eventId: command.eventId,
       accountId: command.accountId,
       type: command.type,
-      data: decoded.right,
+      data: decoded.success,
       occurredAt: command.occurredAt === undefined ? publishedAt : toIsoString(new Date(command.occurredAt)),
       publishedAt
     } satisfies EventPublished
@@ -144,15 +145,15 @@ export const decide = (command: PublishedEventCommand, state: PublishedEventStat
   if (state.status === "published") {
     // The same id from another account must not be swallowed as a duplicate: that would lose its event.
     return state.event.accountId === command.accountId
-      ? Either.right([])
-      : Either.left(new EventIdConflict({ eventId: command.eventId }))
+      ? Result.succeed([])
+      : Result.fail(new EventIdConflict({ eventId: command.eventId }))
   }
   switch (command._tag) {
     case "PublishEvent":
       return decidePublish(command)
     case "PublishTestEvent": {
       const now = toIsoString(command.now)
-      return Either.right([
+      return Result.succeed([
         EventPublished.make({
           eventId: command.eventId,
           accountId: command.accountId,

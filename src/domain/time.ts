@@ -10,12 +10,12 @@ export const isIsoDateTime = (value: string): boolean =>
  * An ISO 8601 date-time string with an offset. Kept a string (not a DateTime transformation) so event data
  * is its own JSON encoding and the JSON Schema is a plain `format: date-time`.
  */
-export const IsoDateTime = Schema.String.pipe(
-  Schema.filter(isIsoDateTime, {
-    message: () => "must be an ISO 8601 date-time with a time zone, e.g. 2025-01-31T12:00:00Z",
-    jsonSchema: { format: "date-time" }
+export const IsoDateTime = Schema.String.check(
+  Schema.makeFilter(isIsoDateTime, {
+    message: "must be an ISO 8601 date-time with a time zone, e.g. 2025-01-31T12:00:00Z",
+    toJsonSchema: () => ({ format: "date-time" })
   })
-).annotations({ identifier: "IsoDateTime", description: "ISO 8601 date-time with a time zone" })
+).annotate({ identifier: "IsoDateTime", description: "ISO 8601 date-time with a time zone" })
 
 /** The canonical form stored in events: UTC with milliseconds, as `Date.prototype.toISOString` writes it. */
 export const toIsoString = (date: Date): string => date.toISOString()

@@ -1,5 +1,5 @@
-import { Brand, Either, Schema } from "effect"
-import { issuesFromParseError, type ValidationIssue, ValidationFailed } from "./errors.js"
+import { Brand, Result, Schema } from "effect"
+import { decodeOptions, issuesFromParseError, type ValidationIssue, ValidationFailed } from "./errors.js"
 import { SubscribableEventType } from "./event-types.js"
 
 /**
@@ -34,11 +34,11 @@ export const nameProblem = (name: string, maxLength: number): string | undefined
 }
 
 // A filter rather than Schema.Trim: no transformation, so the JSON Schema keeps its length bounds.
-export const WebhookName = Schema.String.pipe(
-  Schema.filter((name) => nameProblem(name, limits.nameMaxLength), {
-    jsonSchema: { minLength: 1, maxLength: limits.nameMaxLength }
+export const WebhookName = Schema.String.check(
+  Schema.makeFilter((name: string) => nameProblem(name, limits.nameMaxLength), {
+    toJsonSchema: () => ({ minLength: 1, maxLength: limits.nameMaxLength })
   })
-).annotations({ identifier: "WebhookName", description: "1 to 100 characters; surrounding spaces are removed" })
+).annotate({ identifier: "WebhookName", description: "1 to 100 characters; surrounding spaces are removed" })
 
 /** The shape problem of a URL, if any; the https-only rule is separate because it depends on configuration. */
 export const urlProblem = (value: string): string | undefined => {
@@ -59,21 +59,23 @@ export const urlProblem = (value: string): string | undefined => {
   return undefined
 }
 
-export const WebhookUrl = Schema.String.pipe(Schema.filter((value) => urlProblem(value)))
-  .annotations({
-    identifier: "WebhookUrl",
-    description: "an absolute https URL, at most 2048 characters, without credentials or fragment",
-    jsonSchema: { format: "uri", maxLength: limits.urlMaxLength }
+export const WebhookUrl = Schema.String.check(
+  Schema.makeFilter((value: string) => urlProblem(value), {
+    toJsonSchema: () => ({ format: "uri", maxLength: limits.urlMaxLength })
   })
+).annotate({
+  identifier: "WebhookUrl",
+  description: "an absolute https URL, at most 2048 characters, without credentials or fragment"
+})
 
 /** The https rule: http only when the operator allows private targets (development and tests). */
 export const urlSchemeProblem = (url: string, context: ValidationContext): string | undefined =>
   url.toLowerCase().startsWith("https:") || context.allowPrivateTargets ? undefined : "must use https"
 
-export const WebhookEvents = Schema.Array(SubscribableEventType).pipe(
-  Schema.minItems(1, { message: () => "must list at least one event type" }),
-  Schema.maxItems(100, { message: () => "must list at most 100 event types" })
-).annotations({ identifier: "WebhookEvents" })
+export const WebhookEvents = Schema.Array(SubscribableEventType).check(
+  Schema.isMinLength(1, { message: "must list at least one event type" }),
+  Schema.isMaxLength(100, { message: "must list at most 100 event types" })
+).annotate({ identifier: "WebhookEvents" })
 
 // RFC 7230 token characters.
 const tokenPattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
@@ -138,37 +140,37 @@ export const headerIssues = (headers: Readonly<Record<string, string>>): Readonl
   return issues
 }
 
-export const WebhookHeaders = Schema.Record({ key: Schema.String, value: Schema.String }).pipe(
-  Schema.filter(
-    (headers) => headerIssues(headers).map((issue) => ({
-      path: issue.header === undefined ? [] : [issue.header],
-      message: issue.message
-    })),
-    { jsonSchema: { maxProperties: limits.maxHeaders } }
+export const WebhookHeaders = Schema.Record(Schema.String, Schema.String).check(
+  Schema.makeFilter(
+    (headers: Readonly<Record<string, string>>) =>
+      headerIssues(headers).map((issue): Schema.FilterIssue =>
+        issue.header === undefined ? issue.message : { path: [issue.header], issue: issue.message }
+      ),
+    { toJsonSchema: () => ({ maxProperties: limits.maxHeaders }) }
   )
-).annotations({
+).annotate({
   identifier: "WebhookHeaders",
   description: "custom headers sent with every delivery; webhook-*, proxy-* and hop-by-hop names are reserved"
 })
 
 /** An integer in [min, max], with one message for "not an integer" and "out of range". */
 const boundedInt = (min: number, max: number, message: string) =>
-  Schema.Number.pipe(
-    Schema.int({ message: () => message }),
-    Schema.between(min, max, { message: () => message })
+  Schema.Number.check(
+    Schema.isInt({ message }),
+    Schema.isBetween({ minimum: min, maximum: max }, { message })
   )
 
 export const RetrySchedule = Schema.Array(
   boundedInt(0, limits.maxRetryDelaySeconds, `must be an integer number of seconds from 0 to ${limits.maxRetryDelaySeconds}`)
-).pipe(Schema.maxItems(limits.maxRetries, { message: () => `must have at most ${limits.maxRetries} retries` }))
-  .annotations({
+).check(Schema.isMaxLength(limits.maxRetries, { message: `must have at most ${limits.maxRetries} retries` }))
+  .annotate({
     identifier: "RetrySchedule",
     description: "delays in seconds before each retry (the first attempt is immediate); null: the default"
   })
 
-export const MaxConcurrency = boundedInt(1, limits.maxConcurrency, `must be an integer from 1 to ${limits.maxConcurrency}`).annotations({ identifier: "MaxConcurrency", description: "deliveries in flight at once; null: the default" })
+export const MaxConcurrency = boundedInt(1, limits.maxConcurrency, `must be an integer from 1 to ${limits.maxConcurrency}`).annotate({ identifier: "MaxConcurrency", description: "deliveries in flight at once; null: the default" })
 
-export const RateLimit = boundedInt(1, limits.maxRateLimit, `must be an integer from 1 to ${limits.maxRateLimit}`).annotations({ identifier: "RateLimit", description: "deliveries per second; null: unlimited" })
+export const RateLimit = boundedInt(1, limits.maxRateLimit, `must be an integer from 1 to ${limits.maxRateLimit}`).annotate({ identifier: "RateLimit", description: "deliveries per second; null: unlimited" })
 
 export const CreateWebhookInput = Schema.Struct({
   name: WebhookName,
@@ -178,7 +180,7 @@ export const CreateWebhookInput = Schema.Struct({
   retrySchedule: Schema.optional(Schema.NullOr(RetrySchedule)),
   maxConcurrency: Schema.optional(Schema.NullOr(MaxConcurrency)),
   rateLimit: Schema.optional(Schema.NullOr(RateLimit))
-}).annotations({ identifier: "CreateWebhookInput", parseOptions: { errors: "all" } })
+}).annotate({ identifier: "CreateWebhookInput" })
 export type CreateWebhookInput = typeof CreateWebhookInput.Type
 
 /** A PATCH: absent fields stay as they are; `null` resets a policy field to the default. */
@@ -190,7 +192,7 @@ export const UpdateWebhookInput = Schema.Struct({
   retrySchedule: Schema.optional(Schema.NullOr(RetrySchedule)),
   maxConcurrency: Schema.optional(Schema.NullOr(MaxConcurrency)),
   rateLimit: Schema.optional(Schema.NullOr(RateLimit))
-}).annotations({ identifier: "UpdateWebhookInput", parseOptions: { errors: "all" } })
+}).annotate({ identifier: "UpdateWebhookInput" })
 export type UpdateWebhookInput = typeof UpdateWebhookInput.Type
 
 /** Everything a webhook is configured with, complete and normalized (events de-duplicated, defaults null). */
@@ -228,27 +230,27 @@ const rawUrl = (input: unknown): string | undefined => {
   return typeof url === "string" && urlProblem(url) === undefined ? url : undefined
 }
 
-const validate = <A, I>(
-  schema: Schema.Schema<A, I>,
+const validate = <A>(
+  schema: Schema.Decoder<A>,
   input: unknown,
   context: ValidationContext
-): Either.Either<A, ValidationFailed> => {
-  const decoded = Schema.decodeUnknownEither(schema, { errors: "all" })(input)
-  const issues: Array<ValidationIssue> = Either.isLeft(decoded) ? [...issuesFromParseError(decoded.left)] : []
+): Result.Result<A, ValidationFailed> => {
+  const decoded = Schema.decodeUnknownResult(schema, decodeOptions)(input)
+  const issues: Array<ValidationIssue> = Result.isFailure(decoded) ? [...issuesFromParseError(decoded.failure)] : []
   // Checked on the raw input so a config problem is reported together with any shape problems.
   const url = rawUrl(input)
   const schemeProblem = url === undefined ? undefined : urlSchemeProblem(url, context)
   if (schemeProblem !== undefined) issues.push({ path: "url", message: schemeProblem })
-  if (issues.length > 0 || Either.isLeft(decoded)) return Either.left(new ValidationFailed({ issues }))
-  return Either.right(decoded.right)
+  if (issues.length > 0 || Result.isFailure(decoded)) return Result.fail(new ValidationFailed({ issues }))
+  return Result.succeed(decoded.success)
 }
 
 export const validateCreateWebhook = (
   input: unknown,
   context: ValidationContext
-): Either.Either<ValidWebhookSettings, ValidationFailed> =>
+): Result.Result<ValidWebhookSettings, ValidationFailed> =>
   validate(CreateWebhookInput, input, context).pipe(
-    Either.map((valid) =>
+    Result.map((valid) =>
       ValidWebhookSettings({
         name: valid.name.trim(),
         url: valid.url,
@@ -264,9 +266,9 @@ export const validateCreateWebhook = (
 export const validateWebhookPatch = (
   input: unknown,
   context: ValidationContext
-): Either.Either<ValidWebhookPatch, ValidationFailed> =>
+): Result.Result<ValidWebhookPatch, ValidationFailed> =>
   validate(UpdateWebhookInput, input, context).pipe(
-    Either.map((valid) =>
+    Result.map((valid) =>
       ValidWebhookPatch({
         ...(valid.name !== undefined ? { name: valid.name.trim() } : {}),
         ...(valid.url !== undefined ? { url: valid.url } : {}),

@@ -1,4 +1,4 @@
-import { Data, Either, Schema } from "effect"
+import { Data, Result, Schema } from "effect"
 import { isSigningSecretFormat } from "./credentials.js"
 import { ValidationFailed, WebhookAlreadyDeleted, WebhookAlreadyExists, WebhookNotFound } from "./errors.js"
 import { type SubscribableEventType, SubscribableEventType as SubscribableEventTypeSchema } from "./event-types.js"
@@ -13,7 +13,7 @@ import type { ValidWebhookPatch, ValidWebhookSettings } from "./webhook-input.js
 
 // Events ---------------------------------------------------------------------------------------------
 
-const Headers = Schema.Record({ key: Schema.String, value: Schema.String })
+const Headers = Schema.Record(Schema.String, Schema.String)
 const Seconds = Schema.Array(Schema.Number)
 
 export const WebhookCreated = Schema.TaggedStruct("WebhookCreated", {
@@ -54,7 +54,7 @@ export const WebhookSecretRotated = Schema.TaggedStruct("WebhookSecretRotated", 
 export const WebhookDisabled = Schema.TaggedStruct("WebhookDisabled", { reason: Schema.String })
 export const WebhookDeleted = Schema.TaggedStruct("WebhookDeleted", {})
 
-export const WebhookEvent = Schema.Union(
+export const WebhookEvent = Schema.Union([
   WebhookCreated,
   WebhookRenamed,
   WebhookUrlChanged,
@@ -66,7 +66,7 @@ export const WebhookEvent = Schema.Union(
   WebhookSecretRotated,
   WebhookDisabled,
   WebhookDeleted
-)
+])
 export type WebhookEvent = typeof WebhookEvent.Type
 export type WebhookEventType = WebhookEvent["_tag"]
 
@@ -184,12 +184,12 @@ export const fold = (events: Iterable<WebhookEvent>, state: WebhookState = initi
 
 // Decide ---------------------------------------------------------------------------------------------
 
-type Decision = Either.Either<ReadonlyArray<WebhookEvent>, WebhookError>
+type Decision = Result.Result<ReadonlyArray<WebhookEvent>, WebhookError>
 
-const emit = (...events: ReadonlyArray<WebhookEvent>): Decision => Either.right(events)
-const nothing: Decision = Either.right([])
+const emit = (...events: ReadonlyArray<WebhookEvent>): Decision => Result.succeed(events)
+const nothing: Decision = Result.succeed([])
 const invalid = (path: string, message: string): Decision =>
-  Either.left(new ValidationFailed({ issues: [{ path, message }] }))
+  Result.fail(new ValidationFailed({ issues: [{ path, message }] }))
 
 const sameSet = <A>(left: ReadonlyArray<A>, right: ReadonlyArray<A>): boolean => {
   const a = new Set(left)
@@ -229,7 +229,7 @@ const decideUpdate = (state: Webhook, patch: ValidWebhookPatch): Decision => {
   ) {
     events.push(WebhookPolicyChanged.make({ retrySchedule, maxConcurrency, rateLimit }))
   }
-  return Either.right(events)
+  return Result.succeed(events)
 }
 
 /**
@@ -240,7 +240,7 @@ const decideUpdate = (state: Webhook, patch: ValidWebhookPatch): Decision => {
  */
 export const decide = (command: WebhookCommand, state: WebhookState): Decision => {
   if (command._tag === "CreateWebhook") {
-    if (state.status !== "none") return Either.left(new WebhookAlreadyExists({ webhookId: command.webhookId }))
+    if (state.status !== "none") return Result.fail(new WebhookAlreadyExists({ webhookId: command.webhookId }))
     if (!isSigningSecretFormat(command.secret)) return invalid("secret", "must be a whsec_ signing secret")
     const { settings } = command
     return emit(
@@ -260,9 +260,9 @@ export const decide = (command: WebhookCommand, state: WebhookState): Decision =
     )
   }
   if (state.status === "none" || state.accountId !== command.accountId) {
-    return Either.left(new WebhookNotFound({ webhookId: command.webhookId }))
+    return Result.fail(new WebhookNotFound({ webhookId: command.webhookId }))
   }
-  if (state.status === "deleted") return Either.left(new WebhookAlreadyDeleted({ webhookId: command.webhookId }))
+  if (state.status === "deleted") return Result.fail(new WebhookAlreadyDeleted({ webhookId: command.webhookId }))
   switch (command._tag) {
     case "UpdateWebhook":
       return decideUpdate(state, command.patch)
