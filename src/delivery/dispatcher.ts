@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { SqlClient } from "@effect/sql/SqlClient"
+import { SqlClient } from "effect/sql/SqlClient"
 import { Context, Duration, Effect, Layer, Option } from "effect"
 import { Settings } from "../config.js"
 import { deliveryIdFor, type DeliveriesScheduled } from "../domain/delivery.js"
@@ -14,10 +14,10 @@ import { DeliveryRuntime } from "./runtime.js"
 import { EnvelopeCache, type Envelope, envelope, loadEnvelopes, makeEnvelopeCache } from "./envelopes.js"
 import { makeWebhookIndex, replayPage, routeEventTypes, routeOmitFields, type WebhookIndex } from "./webhook-index.js"
 
-export class Dispatcher extends Context.Tag("hookline/Dispatcher")<
+export class Dispatcher extends Context.Service<
   Dispatcher,
   { readonly checkpoint: Effect.Effect<LogPosition> }
->() {}
+>()("hookline/Dispatcher") {}
 
 const reactorName = "dispatcher"
 const batchSize = 500
@@ -217,4 +217,4 @@ export const make = Effect.gen(function* () {
   return Dispatcher.of({ checkpoint: Effect.sync(() => current) })
 })
 
-export const DispatcherLive = Layer.scoped(Dispatcher, make)
+export const DispatcherLive = Layer.effect(Dispatcher, make)

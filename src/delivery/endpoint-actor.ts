@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto"
 import type { KeyObject } from "node:crypto"
-import { Deferred, Duration, Effect, Either, FiberId, Option, Queue, Scope } from "effect"
+import { Context, Deferred, Duration, Effect, Option, Queue, Result, Scope, Semaphore } from "effect"
 import { attemptDuration, attemptFailed, attemptSucceeded, deliveryExhausted } from "../metrics.js"
 import * as Webhook from "../domain/webhook.js"
 import { deliveryStream, endpointStream } from "../domain/streams.js"
 import type { LogPosition, NewEvent, StreamAppend } from "../eventstore/types.js"
 import * as Circuit from "./circuit-breaker.js"
-import type { HttpSender } from "./http-sender.js"
+import type { HttpSenderShape } from "./http-sender.js"
 import { classifyOutcome, redactHeaders, type SendOutcome } from "./outcome.js"
 import type { DeliveryRecorderShape } from "./recorder.js"
 import { nextAttemptDelayWithRetryAfter } from "./retry-policy.js"
@@ -33,9 +33,9 @@ export interface FailureEvidence {
 
 export interface ActorEnvironment {
   readonly directory: WebhookDirectory
-  readonly sender: HttpSender["Type"]
+  readonly sender: HttpSenderShape
   readonly recorder: DeliveryRecorderShape
-  readonly globalLimit: Effect.Semaphore
+  readonly globalLimit: Semaphore.Semaphore
   readonly timeoutMs: number
   readonly defaultRetrySchedule: ReadonlyArray<number>
   readonly defaultConcurrency: number
@@ -90,9 +90,19 @@ const describeError = (outcome: SendOutcome): { errorClass: string; error: strin
  * actors with ten parked workers each held ten thousand fibers (tens of megabytes) for nothing.
  */
 export const makeEndpointActor = (webhookId: string, env: ActorEnvironment): Effect.Effect<EndpointActor> =>
-  Effect.map(Queue.dropping<DeliveryJob>(env.mailboxCapacity), (mailbox) => actorOn(webhookId, env, mailbox))
+  Effect.zipWith(
+    Queue.dropping<DeliveryJob>(env.mailboxCapacity),
+    Effect.context<never>(),
+    (mailbox, context) => actorOn(webhookId, env, mailbox, context)
+  )
 
-const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<DeliveryJob>): EndpointActor => {
+const actorOn = (
+  webhookId: string,
+  env: ActorEnvironment,
+  mailbox: Queue.Queue<DeliveryJob>,
+  /** The creating fiber's context: where the metrics updated synchronously below find their registry. */
+  context: Context.Context<never>
+): EndpointActor => {
   const idleMs = Duration.toMillis(env.idleTimeout)
   // Mutable state owned by this actor's fibers alone (one JavaScript thread: no torn updates).
   let stopped = false
@@ -119,8 +129,8 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
       let key = keyCache.get(secret)
       if (key === undefined) {
         const decoded = decodeSigningSecrets([secret])
-        if (Either.isLeft(decoded)) continue
-        key = decoded.right.keys[0]!
+        if (Result.isFailure(decoded)) continue
+        key = decoded.success.keys[0]!
         keyCache.set(secret, key)
       }
       keys.push(key)
@@ -152,9 +162,9 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     circuit = check.state
     const after =
       check.decision._tag === "Wait"
-        ? Effect.zipRight(Effect.sleep(Duration.millis(Math.min(check.decision.ms, 1000))), passCircuit)
+        ? Effect.andThen(Effect.sleep(Duration.millis(Math.min(check.decision.ms, 1000))), passCircuit)
         : Effect.void
-    return Option.isNone(check.transition) ? after : Effect.zipRight(recordTransition(check, now), after)
+    return Option.isNone(check.transition) ? after : Effect.andThen(recordTransition(check, now), after)
   })
 
   // Send times of the last `rateLimit` attempts, oldest first: the hard bound behind the spacing.
@@ -177,13 +187,13 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
       const limit = Math.max(1, Math.floor(rateLimit))
       while (recentSends.length > limit) recentSends.shift()
       if (recentSends.length === limit && at - recentSends[0]! < 1000) {
-        return Effect.zipRight(Effect.sleep(Duration.millis(1000 - (at - recentSends[0]!))), window)
+        return Effect.andThen(Effect.sleep(Duration.millis(1000 - (at - recentSends[0]!))), window)
       }
       if (recentSends.length === limit) recentSends.shift()
       recentSends.push(at)
       return Effect.succeed(at)
     })
-    return Effect.zipRight(spaced, window)
+    return Effect.andThen(spaced, window)
   }
 
   const outcomeEvents = (job: DeliveryJob, webhook: Webhook.Webhook, url: string, headers: Record<string, string>, outcome: SendOutcome, startedAt: number) => {
@@ -239,63 +249,63 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     return { events, success: false, disable: verdict._tag === "Disable", errorClass }
   }
 
-  const attempt = (job: DeliveryJob, webhook: Webhook.Webhook) =>
-    Effect.gen(function* () {
-      // A closed circuit and no rate limit, the common case, cost no Effect steps.
-      if (circuit._tag !== "Closed") yield* passCircuit
-      const startedAt = webhook.rateLimit !== null ? yield* passRateLimit(webhook.rateLimit) : Date.now()
-      const headers: Record<string, string> = {
-        ...webhook.headers,
-        "webhook-id": job.eventId,
-        "webhook-timestamp": String(Math.floor(startedAt / 1000)),
-        "webhook-signature": sign({
-          msgId: job.eventId,
-          timestamp: Math.floor(startedAt / 1000),
-          body: job.body,
-          keys: keysFor(webhook, startedAt)
-        })
-      }
-      const outcome = yield* env.globalLimit.withPermits(1)(
-        env.sender.send({ url: urlOf(webhook.url), headers, body: job.body, timeoutMs: env.timeoutMs })
+  const attempt = Effect.fnUntraced(function* (job: DeliveryJob, webhook: Webhook.Webhook) {
+    // A closed circuit and no rate limit, the common case, cost no Effect steps.
+    if (circuit._tag !== "Closed") yield* passCircuit
+    const startedAt = webhook.rateLimit !== null ? yield* passRateLimit(webhook.rateLimit) : Date.now()
+    const headers: Record<string, string> = {
+      ...webhook.headers,
+      "webhook-id": job.eventId,
+      "webhook-timestamp": String(Math.floor(startedAt / 1000)),
+      "webhook-signature": sign({
+        msgId: job.eventId,
+        timestamp: Math.floor(startedAt / 1000),
+        body: job.body,
+        keys: keysFor(webhook, startedAt)
+      })
+    }
+    const outcome = yield* env.globalLimit.withPermit(
+      env.sender.send({ url: urlOf(webhook.url), headers, body: job.body, timeoutMs: env.timeoutMs })
+    )
+    const result = outcomeEvents(job, webhook, webhook.url, headers, outcome, startedAt)
+    const now = Date.now()
+    const step = result.success
+      ? Circuit.onSuccess(circuit, now)
+      : Circuit.onFailure(circuit, now, { deliveryId: job.deliveryId, attempt: job.attempt, errorClass: result.errorClass }, env.circuit)
+    circuit = step.state
+    if (result.success) failingSince = undefined
+    else failingSince ??= startedAt
+    const failingTooLong = failingSince !== undefined && now - failingSince >= env.disableAfterFailingMs
+    const appends: Array<StreamAppend> = [
+      { streamId: deliveryStream(job.deliveryId), expectedVersion: "any", events: result.events }
+    ]
+    if (Option.isSome(step.transition)) {
+      appends.push({ streamId: endpointStream(webhookId), expectedVersion: "any", events: [endpointEvent(step.transition.value, now)] })
+    }
+    // Synchronous metric updates: three Effect steps per attempt cost more than the updates themselves.
+    attemptDuration.updateUnsafe(outcome.durationMs / 1000, context)
+    ;(result.success ? attemptSucceeded : attemptFailed).updateUnsafe(1, context)
+    if (result.events.length > 1) deliveryExhausted.updateUnsafe(1, context)
+    yield* env.recorder.record({ appends, onCommitted: (position) => env.release(job, position) })
+    if (result.disable) yield* env.disable(webhookId, "the endpoint answered 410 Gone")
+    else if (failingTooLong) {
+      yield* env.disable(
+        webhookId,
+        `no successful delivery for ${Math.round((now - failingSince!) / 3_600_000)} hours (limit ${Math.round(env.disableAfterFailingMs / 3_600_000)} hours)`
       )
-      const result = outcomeEvents(job, webhook, webhook.url, headers, outcome, startedAt)
-      const now = Date.now()
-      const step = result.success
-        ? Circuit.onSuccess(circuit, now)
-        : Circuit.onFailure(circuit, now, { deliveryId: job.deliveryId, attempt: job.attempt, errorClass: result.errorClass }, env.circuit)
-      circuit = step.state
-      if (result.success) failingSince = undefined
-      else failingSince ??= startedAt
-      const failingTooLong = failingSince !== undefined && now - failingSince >= env.disableAfterFailingMs
-      const appends: Array<StreamAppend> = [
-        { streamId: deliveryStream(job.deliveryId), expectedVersion: "any", events: result.events }
-      ]
-      if (Option.isSome(step.transition)) {
-        appends.push({ streamId: endpointStream(webhookId), expectedVersion: "any", events: [endpointEvent(step.transition.value, now)] })
-      }
-      // Synchronous metric updates: three Effect steps per attempt cost more than the updates themselves.
-      attemptDuration.unsafeUpdate(outcome.durationMs / 1000, [])
-      ;(result.success ? attemptSucceeded : attemptFailed).unsafeUpdate(1, [])
-      if (result.events.length > 1) deliveryExhausted.unsafeUpdate(1, [])
-      yield* env.recorder.record({ appends, onCommitted: (position) => env.release(job, position) })
-      if (result.disable) yield* env.disable(webhookId, "the endpoint answered 410 Gone")
-      else if (failingTooLong) {
-        yield* env.disable(
-          webhookId,
-          `no successful delivery for ${Math.round((now - failingSince!) / 3_600_000)} hours (limit ${Math.round(env.disableAfterFailingMs / 3_600_000)} hours)`
-        )
-      }
-    })
+    }
+  })
 
   const limitNow = () => Math.max(env.directory.settings(webhookId)?.maxConcurrency ?? env.defaultConcurrency, 1)
-  const waiting = () => Math.max(0, Option.getOrElse(mailbox.unsafeSize(), () => 0))
+  // Effect 4 counts only buffered jobs (never negative for waiting takers, as Effect 3's size was).
+  const waiting = () => Queue.sizeUnsafe(mailbox)
   /** Jobs wait that no idle worker will take, and the limit allows another worker. */
   const shortOfWorkers = () => waiting() > idleWorkers && workers < limitNow()
 
   // The scope of `run`: workers live in it, whoever starts them (a worker, or the runtime's upkeep).
   let scope: Scope.Scope | undefined
   // Completed by the upkeep when the actor has been idle long enough: `run` then returns.
-  const idle = Deferred.unsafeMake<void>(FiberId.none)
+  const idle = Deferred.makeUnsafe<void>()
 
   // A started worker counts as idle at once, before it first runs: otherwise a loop starting workers
   // while jobs wait would start them up to the limit, none having taken a job yet.
@@ -318,9 +328,12 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     workers--
   })
 
+  // Built once: every worker's every take runs this same effect.
+  const take = Queue.take(mailbox).pipe(Effect.ensuring(Effect.sync(() => idleWorkers--)))
+
   const worker: Effect.Effect<void> = Effect.gen(function* () {
     for (;;) {
-      const job = yield* Queue.take(mailbox).pipe(Effect.ensuring(Effect.sync(() => idleWorkers--)))
+      const job = yield* take
       lastActivity = Date.now()
       // More jobs wait than idle workers will take: a burst starts the workers it needs at once.
       if (shortOfWorkers()) yield* startWorker
@@ -335,7 +348,7 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
         env.release(job, null)
       } else if (workers > (webhook.maxConcurrency ?? env.defaultConcurrency)) {
         // The limit was lowered while running: this worker hands its job to one within the limit and ends.
-        if (!mailbox.unsafeOffer(job)) env.release(job, null)
+        if (!Queue.offerUnsafe(mailbox, job)) env.release(job, null)
         return
       } else {
         inFlight++
@@ -368,7 +381,8 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     Effect.ensuring(
       Effect.gen(function* () {
         stopped = true
-        const left = yield* Queue.takeAll(mailbox)
+        // `clear`, not `takeAll`: in Effect 4 `takeAll` waits for a first job, and an idle actor has none.
+        const left = yield* Queue.clear(mailbox)
         for (const job of left) env.release(job, null)
       })
     )
@@ -378,7 +392,7 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     offer: (job) => {
       if (stopped) return false
       lastActivity = Date.now()
-      return mailbox.unsafeOffer(job)
+      return Queue.offerUnsafe(mailbox, job)
     },
     backlog: () => waiting() + inFlight,
     inFlight: () => inFlight,
@@ -388,7 +402,7 @@ const actorOn = (webhookId: string, env: ActorEnvironment, mailbox: Queue.Queue<
     tick: (now) => {
       if (stopped || scope === undefined) return undefined
       if (inFlight === 0 && waiting() === 0 && now - lastActivity > idleMs) {
-        Deferred.unsafeDone(idle, Effect.void)
+        Deferred.doneUnsafe(idle, Effect.void)
         return undefined
       }
       // Jobs that arrived while every worker was busy (a slow endpoint) get another worker here.

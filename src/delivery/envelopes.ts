@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql/SqlClient"
+import { SqlClient } from "effect/sql/SqlClient"
 import { Context, Effect, Layer } from "effect"
 import { eventStream } from "../domain/streams.js"
 
@@ -38,7 +38,7 @@ export interface EnvelopeCacheShape {
   readonly take: (eventId: string) => Envelope | undefined
 }
 
-export class EnvelopeCache extends Context.Tag("hookline/EnvelopeCache")<EnvelopeCache, EnvelopeCacheShape>() {}
+export class EnvelopeCache extends Context.Service<EnvelopeCache, EnvelopeCacheShape>()("hookline/EnvelopeCache") {}
 
 /** About 10 MB of 1 KB bodies: the dispatcher takes them within milliseconds; more means it is far behind. */
 const maxEntries = 10_000

@@ -1,5 +1,5 @@
 /**
- * The delivery hot path's HTTP POST: undici's `dispatch` with a small handler, wrapped in one `Effect.async`.
+ * The delivery hot path's HTTP POST: undici's `dispatch` with a small handler, wrapped in one `Effect.callback`.
  *
  * Why this shape (EFFECT3-NOTES.md): the platform HttpClient costs about 5× more CPU per request, and even
  * undici's `request()` builds a Readable stream and a promise chain per response. A dispatch handler gets
@@ -46,12 +46,11 @@ export interface HttpSenderOptions {
   readonly connectionsPerOrigin?: number
 }
 
-export class HttpSender extends Context.Tag("hookline/HttpSender")<
-  HttpSender,
-  {
-    readonly send: (request: SendRequest) => Effect.Effect<SendOutcome>
-  }
->() {}
+export interface HttpSenderShape {
+  readonly send: (request: SendRequest) => Effect.Effect<SendOutcome>
+}
+
+export class HttpSender extends Context.Service<HttpSender, HttpSenderShape>()("hookline/HttpSender") {}
 
 /**
  * Headers only Hookline or the HTTP layer may set: a custom header with one of these names is dropped so it
@@ -255,7 +254,7 @@ const onAttemptTimeout = (attempt: Attempt, timeoutMs: number): void => attempt.
  */
 export const make = (
   options: HttpSenderOptions
-): Effect.Effect<Context.Tag.Service<HttpSender>, never, Scope.Scope> =>
+): Effect.Effect<HttpSenderShape, never, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
       Effect.sync(() => {
@@ -274,7 +273,7 @@ export const make = (
       const userAgent = options.userAgent ?? DEFAULT_USER_AGENT
 
       const send = (request: SendRequest): Effect.Effect<SendOutcome> =>
-        Effect.async<SendOutcome>((resume) => {
+        Effect.callback<SendOutcome>((resume) => {
           const startedAt = performance.now()
           const attempt = new Attempt(resume, startedAt)
           let url: URL
@@ -307,10 +306,10 @@ export const make = (
     }
   )
 
-export const layer = (options: HttpSenderOptions): Layer.Layer<HttpSender> => Layer.scoped(HttpSender, make(options))
+export const layer = (options: HttpSenderOptions): Layer.Layer<HttpSender> => Layer.effect(HttpSender, make(options))
 
 /** The sender configured from Settings (HOOKLINE_ALLOW_PRIVATE_TARGETS). */
-export const layerFromSettings: Layer.Layer<HttpSender, never, Settings> = Layer.scoped(
+export const layerFromSettings: Layer.Layer<HttpSender, never, Settings> = Layer.effect(
   HttpSender,
   Effect.flatMap(Settings, (settings) => make({ allowPrivateTargets: settings.allowPrivateTargets }))
 )

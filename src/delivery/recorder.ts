@@ -1,4 +1,4 @@
-import { Chunk, Context, Duration, Effect, Layer, Queue, Ref } from "effect"
+import { Context, Duration, Effect, Layer, Queue, Ref } from "effect"
 import { EventStore } from "../eventstore/event-store.js"
 import { supervised } from "../supervise.js"
 import { LogPosition, type NewEvent, type StreamAppend } from "../eventstore/types.js"
@@ -22,12 +22,12 @@ export interface DeliveryRecorderShape {
   readonly pending: Effect.Effect<number>
 }
 
-export class DeliveryRecorder extends Context.Tag("hookline/DeliveryRecorder")<DeliveryRecorder, DeliveryRecorderShape>() {}
+export class DeliveryRecorder extends Context.Service<DeliveryRecorder, DeliveryRecorderShape>()("hookline/DeliveryRecorder") {}
 
 const maxGroup = 2000
 
 /** Merges recordings into one append per stream: the store takes each stream once per batch. */
-const merge = (recordings: Chunk.Chunk<Recording>): ReadonlyArray<StreamAppend> => {
+const merge = (recordings: ReadonlyArray<Recording>): ReadonlyArray<StreamAppend> => {
   const byStream = new Map<string, Array<NewEvent>>()
   for (const recording of recordings) {
     for (const append of recording.appends) {
@@ -50,24 +50,23 @@ export const make = Effect.gen(function* () {
   const last = yield* Ref.make(LogPosition.start)
   const inFlight = yield* Ref.make(0)
 
-  const commit = (group: Chunk.Chunk<Recording>) =>
-    Effect.gen(function* () {
-      yield* Ref.set(inFlight, Chunk.size(group))
-      // Retried until it commits, whatever the failure: a group dropped here would leave its deliveries
-      // held in memory with no outcome.
-      const results = yield* supervised("recording delivery outcomes", store.appendBatch(merge(group)))
-      let position = LogPosition.start
-      for (const result of results) {
-        for (const event of result.events) {
-          position = LogPosition.later(position, event.position)
-        }
+  const commit = Effect.fnUntraced(function* (group: ReadonlyArray<Recording>) {
+    yield* Ref.set(inFlight, group.length)
+    // Retried until it commits, whatever the failure: a group dropped here would leave its deliveries
+    // held in memory with no outcome.
+    const results = yield* supervised("recording delivery outcomes", store.appendBatch(merge(group)))
+    let position = LogPosition.start
+    for (const result of results) {
+      for (const event of result.events) {
+        position = LogPosition.later(position, event.position)
       }
-      yield* Ref.update(last, (current) => LogPosition.later(current, position))
-      for (const recording of group) {
-        recording.onCommitted?.(position)
-      }
-      yield* Ref.set(inFlight, 0)
-    })
+    }
+    yield* Ref.update(last, (current) => LogPosition.later(current, position))
+    for (const recording of group) {
+      recording.onCommitted?.(position)
+    }
+    yield* Ref.set(inFlight, 0)
+  })
 
   yield* supervised("the recorder", Effect.forever(Effect.flatMap(Queue.takeBetween(queue, 1, maxGroup), commit))).pipe(
     Effect.forkScoped
@@ -78,17 +77,20 @@ export const make = Effect.gen(function* () {
   yield* Effect.addFinalizer(() =>
     Effect.gen(function* () {
       const deadline = Date.now() + 10_000
-      while (Date.now() < deadline && Math.max(0, yield* Queue.size(queue)) + (yield* Ref.get(inFlight)) > 0) {
+      while (Date.now() < deadline && (yield* Queue.size(queue)) + (yield* Ref.get(inFlight)) > 0) {
         yield* Effect.sleep(Duration.millis(10))
       }
     })
   )
 
   return DeliveryRecorder.of({
-    record: (recording) => Queue.offer(queue, recording),
+    // Queued without an effect when there is room, as nearly always; `offer` waits behind earlier
+    // waiting recordings when there is not, so their order is kept.
+    record: (recording) =>
+      Queue.offerUnsafe(queue, recording) ? Effect.void : Effect.asVoid(Queue.offer(queue, recording)),
     lastCommitted: Ref.get(last),
-    pending: Effect.zipWith(Queue.size(queue), Ref.get(inFlight), (a, b) => Math.max(0, a) + b)
+    pending: Effect.zipWith(Queue.size(queue), Ref.get(inFlight), (a, b) => a + b)
   })
 })
 
-export const DeliveryRecorderLive = Layer.scoped(DeliveryRecorder, make)
+export const DeliveryRecorderLive = Layer.effect(DeliveryRecorder, make)

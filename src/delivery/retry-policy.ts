@@ -12,7 +12,7 @@
  * for that moment), and never adds attempts: the schedule's length still decides when a delivery is
  * exhausted.
  */
-import { Duration, Either, Option, Schedule, Schema } from "effect"
+import { Cause, Duration, Effect, Option, Random, Result, Schedule, Schema } from "effect"
 
 /** DESIGN.md §7: immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const DEFAULT_RETRY_SCHEDULE: ReadonlyArray<number> = [5, 300, 1800, 7200, 18000, 36000, 36000]
@@ -26,8 +26,8 @@ export const RETRY_AFTER_MAX_MS = 3_600_000
 
 /** For the API's per-webhook `retrySchedule` and anything else that decodes a schedule. */
 export const RetryScheduleSeconds = Schema.Array(
-  Schema.Int.pipe(Schema.between(0, MAX_RETRY_DELAY_SECONDS))
-).pipe(Schema.maxItems(MAX_RETRIES))
+  Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_RETRY_DELAY_SECONDS }))
+).check(Schema.isMaxLength(MAX_RETRIES))
 
 export class InvalidRetrySchedule extends Schema.TaggedError<InvalidRetrySchedule>()("InvalidRetrySchedule", {
   input: Schema.String,
@@ -40,8 +40,8 @@ export class InvalidRetrySchedule extends Schema.TaggedError<InvalidRetrySchedul
 }
 
 /** Parses a `HOOKLINE_RETRY_SCHEDULE`-style string: "5,300,1800". */
-export const parseRetrySchedule = (input: string): Either.Either<ReadonlyArray<number>, InvalidRetrySchedule> => {
-  const fail = (reason: string) => Either.left(new InvalidRetrySchedule({ input, reason }))
+export const parseRetrySchedule = (input: string): Result.Result<ReadonlyArray<number>, InvalidRetrySchedule> => {
+  const fail = (reason: string) => Result.fail(new InvalidRetrySchedule({ input, reason }))
   if (input.trim() === "") return fail("it is empty")
   const parts = input.split(",")
   if (parts.length > MAX_RETRIES) return fail(`at most ${MAX_RETRIES} retries are allowed, got ${parts.length}`)
@@ -57,7 +57,7 @@ export const parseRetrySchedule = (input: string): Either.Either<ReadonlyArray<n
     }
     delays.push(seconds)
   }
-  return Either.right(delays)
+  return Result.succeed(delays)
 }
 
 const jittered = (ms: number, random: () => number): number => Math.round(ms * (1 - JITTER + 2 * JITTER * random()))
@@ -111,10 +111,26 @@ export const parseRetryAfter = (headerValue: string | undefined, nowMs: number):
 
 /**
  * The same policy as an Effect `Schedule`, for retries that run in-process (short schedules, tests, tools):
- * recurs once per delay, with ±20 % jitter drawn from Effect's `Random` service.
+ * recurs once per delay, with ±20 % jitter drawn from Effect's `Random` service (so `TestRandom` and a
+ * `TestClock` make it deterministic).
  */
 export const retrySchedule = (delaysSeconds: ReadonlyArray<number>): Schedule.Schedule<Duration.Duration> => {
-  if (delaysSeconds.length === 0) return Schedule.stop.pipe(Schedule.as(Duration.zero))
-  const [first, ...rest] = delaysSeconds.map((s) => Duration.seconds(s))
-  return Schedule.fromDelays(first!, ...rest).pipe(Schedule.jitteredWith({ min: 1 - JITTER, max: 1 + JITTER }))
+  const delays = delaysSeconds.map((s) => Duration.seconds(s))
+  // Effect 4 has no `fromDelays`: a step that hands out the next delay, and is done after the last one.
+  return Schedule.fromStep(
+    Effect.sync(() => {
+      let next = 0
+      return (_now: number, _input: unknown) => {
+        if (next >= delays.length) return Cause.done(Duration.zero)
+        const delay = delays[next++]!
+        return Effect.succeed([delay, delay] as [Duration.Duration, Duration.Duration])
+      }
+    })
+  ).pipe(
+    // Not `Schedule.jittered`: its ±20 % is hard-coded, while the bound here is JITTER, shared with the
+    // runtime's `nextAttemptDelay`.
+    Schedule.modifyDelay(({ duration }) =>
+      Effect.map(Random.next, (r) => Duration.millis(Duration.toMillis(duration) * (1 - JITTER + 2 * JITTER * r)))
+    )
+  )
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
-import { SqlClient } from "@effect/sql/SqlClient"
-import { Context, Duration, Effect, Either, FiberMap, Layer } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
+import { Context, Duration, Effect, FiberMap, Layer, Result, Semaphore } from "effect"
 import { withConflictRetry, loadAggregate, expectedVersion } from "../app/aggregate.js"
 import { Settings } from "../config.js"
 import { endpointCodec, webhookCodec, webhookEventTypes } from "../domain/codecs.js"
@@ -44,7 +44,7 @@ export interface DeliveryRuntimeShape {
   readonly directory: WebhookDirectory
 }
 
-export class DeliveryRuntime extends Context.Tag("hookline/DeliveryRuntime")<DeliveryRuntime, DeliveryRuntimeShape>() {}
+export class DeliveryRuntime extends Context.Service<DeliveryRuntime, DeliveryRuntimeShape>()("hookline/DeliveryRuntime") {}
 
 /** Rows the scanner loads per round, across all endpoints. */
 const scanLimit = 2000
@@ -67,8 +67,8 @@ export const make = Effect.gen(function* () {
   const recorder = yield* DeliveryRecorder
   const runner = yield* ProjectionRunner
   const actorFibers = yield* FiberMap.make<string>()
-  const globalLimit = yield* Effect.makeSemaphore(settings.globalConcurrency)
-  const defaultRetrySchedule = Either.getOrElse(parseRetrySchedule(settings.retrySchedule), () => DEFAULT_RETRY_SCHEDULE)
+  const globalLimit = yield* Semaphore.make(settings.globalConcurrency)
+  const defaultRetrySchedule = Result.getOrElse(parseRetrySchedule(settings.retrySchedule), () => DEFAULT_RETRY_SCHEDULE)
 
   const startHead = yield* store.head
   const directory = makeWebhookDirectory(store)
@@ -92,8 +92,8 @@ export const make = Effect.gen(function* () {
       let circuit = Circuit.initialState<FailureEvidence>()
       for (const event of transitions) {
         const decoded = endpointCodec.decode(event)
-        if (Either.isLeft(decoded)) continue
-        const t = decoded.right
+        if (Result.isFailure(decoded)) continue
+        const t = decoded.success
         circuit = Circuit.evolve(
           circuit,
           t._tag === "CircuitOpened"
@@ -107,7 +107,7 @@ export const make = Effect.gen(function* () {
       const first = health[0]?.first_failure_at
       return { circuit, failingSince: first === null || first === undefined ? undefined : first.getTime() }
     }).pipe(
-      Effect.catchAllCause((cause) =>
+      Effect.catchCause((cause) =>
         Effect.as(Effect.logWarning(`could not restore endpoint ${webhookId}; starting closed`, cause), {
           circuit: Circuit.initialState<FailureEvidence>(),
           failingSince: undefined
@@ -125,11 +125,11 @@ export const make = Effect.gen(function* () {
           Webhook.WebhookCommand.DisableWebhook({ webhookId, accountId: loaded.state.accountId, reason }),
           loaded.state
         )
-        if (Either.isLeft(decision) || decision.right.length === 0) return
+        if (Result.isFailure(decision) || decision.success.length === 0) return
         yield* eventStore.append(
           webhookStream(webhookId),
           expectedVersion(loaded.version),
-          decision.right.map((event) =>
+          decision.success.map((event) =>
             webhookCodec.encode(event, randomUUID(), { actor: { kind: "system" } })
           )
         )
@@ -137,7 +137,7 @@ export const make = Effect.gen(function* () {
       })
     ).pipe(
       Effect.provideService(EventStore, eventStore),
-      Effect.catchAllCause((cause) => Effect.logError(`could not disable webhook ${webhookId}`, cause))
+      Effect.catchCause((cause) => Effect.logError(`could not disable webhook ${webhookId}`, cause))
     )
 
   const env: ActorEnvironment = {
@@ -179,7 +179,7 @@ export const make = Effect.gen(function* () {
         actorFibers,
         webhookId,
         Effect.scoped(actor.run).pipe(
-          Effect.catchAllDefect((defect) => Effect.logError(`endpoint actor ${webhookId} crashed; it restarts with new work`, defect)),
+          Effect.catchDefect((defect) => Effect.logError(`endpoint actor ${webhookId} crashed; it restarts with new work`, defect)),
           Effect.ensuring(Effect.sync(() => {
             if (actors.get(webhookId) === actor) actors.delete(webhookId)
           }))
@@ -294,12 +294,12 @@ export const make = Effect.gen(function* () {
   })
 
   yield* supervised("following webhooks", followWebhooks).pipe(Effect.forkScoped)
-  yield* supervised("endpoint actor upkeep", Effect.forever(Effect.zipRight(Effect.sleep(Duration.seconds(1)), upkeep))).pipe(
+  yield* supervised("endpoint actor upkeep", Effect.forever(Effect.andThen(Effect.sleep(Duration.seconds(1)), upkeep))).pipe(
     Effect.forkScoped
   )
   yield* supervised(
     "scanning for due deliveries",
-    Effect.forever(Effect.zipRight(scan, Effect.sleep(Duration.millis(settings.scanIntervalMs))))
+    Effect.forever(Effect.andThen(scan, Effect.sleep(Duration.millis(settings.scanIntervalMs))))
   ).pipe(Effect.forkScoped)
 
   // Registered last, so it runs first on shutdown: before the actors are interrupted, let the attempts
@@ -328,4 +328,4 @@ export const make = Effect.gen(function* () {
   })
 })
 
-export const DeliveryRuntimeLive = Layer.scoped(DeliveryRuntime, make)
+export const DeliveryRuntimeLive = Layer.effect(DeliveryRuntime, make)

@@ -8,7 +8,7 @@
  */
 import { createHmac, createSecretKey } from "node:crypto"
 import type { KeyObject } from "node:crypto"
-import { Either, Schema } from "effect"
+import { Result, Schema } from "effect"
 
 export const SECRET_PREFIX = "whsec_"
 
@@ -35,37 +35,37 @@ export interface SigningKeys {
   readonly keys: ReadonlyArray<KeyObject>
 }
 
-const decodeOne = (secret: string, index: number): Either.Either<KeyObject, InvalidSigningSecret> => {
+const decodeOne = (secret: string, index: number): Result.Result<KeyObject, InvalidSigningSecret> => {
   if (!secret.startsWith(SECRET_PREFIX)) {
-    return Either.left(new InvalidSigningSecret({ index, reason: `missing "${SECRET_PREFIX}" prefix` }))
+    return Result.fail(new InvalidSigningSecret({ index, reason: `missing "${SECRET_PREFIX}" prefix` }))
   }
   const encoded = secret.slice(SECRET_PREFIX.length)
   if (encoded.length % 4 !== 0 || !BASE64.test(encoded)) {
-    return Either.left(new InvalidSigningSecret({ index, reason: "key is not valid base64" }))
+    return Result.fail(new InvalidSigningSecret({ index, reason: "key is not valid base64" }))
   }
   const bytes = Buffer.from(encoded, "base64")
   if (bytes.length < MIN_KEY_BYTES || bytes.length > MAX_KEY_BYTES) {
-    return Either.left(
+    return Result.fail(
       new InvalidSigningSecret({ index, reason: `key must be ${MIN_KEY_BYTES}–${MAX_KEY_BYTES} bytes` })
     )
   }
-  return Either.right(createSecretKey(bytes))
+  return Result.succeed(createSecretKey(bytes))
 }
 
 /** Decodes `whsec_<base64>` secrets (newest first, by convention) into reusable keys. */
 export const decodeSigningSecrets = (
   secrets: ReadonlyArray<string>
-): Either.Either<SigningKeys, InvalidSigningSecret> => {
+): Result.Result<SigningKeys, InvalidSigningSecret> => {
   if (secrets.length === 0) {
-    return Either.left(new InvalidSigningSecret({ index: 0, reason: "at least one secret is required" }))
+    return Result.fail(new InvalidSigningSecret({ index: 0, reason: "at least one secret is required" }))
   }
   const keys: Array<KeyObject> = []
   for (let i = 0; i < secrets.length; i++) {
     const decoded = decodeOne(secrets[i]!, i)
-    if (Either.isLeft(decoded)) return Either.left(decoded.left)
-    keys.push(decoded.right)
+    if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
+    keys.push(decoded.success)
   }
-  return Either.right({ keys })
+  return Result.succeed({ keys })
 }
 
 

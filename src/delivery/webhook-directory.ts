@@ -1,4 +1,4 @@
-import { Duration, Effect, Either, Schedule } from "effect"
+import { Duration, Effect, Result, Schedule } from "effect"
 import { webhookCodec } from "../domain/codecs.js"
 import { idInStream, webhookStream } from "../domain/streams.js"
 import * as Webhook from "../domain/webhook.js"
@@ -71,7 +71,7 @@ export const makeWebhookDirectory = (store: Pick<EventStoreShape, "readStream">)
       let version = 0
       for (const event of events) {
         const decoded = webhookCodec.decode(event)
-        if (Either.isRight(decoded)) state = Webhook.evolve(state, decoded.right)
+        if (Result.isSuccess(decoded)) state = Webhook.evolve(state, decoded.success)
         version = event.streamVersion
       }
       return { state, version }
@@ -80,7 +80,8 @@ export const makeWebhookDirectory = (store: Pick<EventStoreShape, "readStream">)
   const readSettingsRetrying = (webhookId: string) =>
     readSettings(webhookId).pipe(
       Effect.tapError((error) => Effect.logWarning(`could not load webhook ${webhookId}; retrying`, error)),
-      Effect.retry(Schedule.exponential(Duration.millis(100)).pipe(Schedule.union(Schedule.spaced(Duration.seconds(5))))),
+      // The shorter of the two delays: exponential backoff, capped at 5 s.
+      Effect.retry(Schedule.min([Schedule.exponential(Duration.millis(100)), Schedule.spaced(Duration.seconds(5))])),
       Effect.orDie
     )
 

@@ -1,4 +1,4 @@
-import { Either, Schema } from "effect"
+import { Result, Schema } from "effect"
 import { webhookCodec } from "../domain/codecs.js"
 import { SubscribableEventType } from "../domain/event-types.js"
 import { idInStream } from "../domain/streams.js"
@@ -52,10 +52,10 @@ export type RouteChange =
   | { readonly _tag: "Deleted" }
   | { readonly _tag: "Unchanged" }
 
-const decodeCreated = Schema.decodeUnknownEither(
+const decodeCreated = Schema.decodeUnknownResult(
   Schema.Struct({ accountId: Schema.String, events: Schema.Array(SubscribableEventType) })
 )
-const decodeEventsChanged = Schema.decodeUnknownEither(Schema.Struct({ events: Schema.Array(SubscribableEventType) }))
+const decodeEventsChanged = Schema.decodeUnknownResult(Schema.Struct({ events: Schema.Array(SubscribableEventType) }))
 
 /** The status after a webhook event of this type; undefined when the type leaves it as it is. */
 export const statusAfter = (type: string): Webhook.WebhookStatus | undefined => {
@@ -83,9 +83,9 @@ export const statusAfter = (type: string): Webhook.WebhookStatus | undefined => 
 export const routeChangeOf = (recorded: RecordedEvent): RouteChange | undefined => {
   switch (recorded.type) {
     case "WebhookCreated":
-      return Either.getOrUndefined(Either.map(decodeCreated(recorded.data), (d) => ({ _tag: "Created" as const, ...d })))
+      return Result.getOrUndefined(Result.map(decodeCreated(recorded.data), (d) => ({ _tag: "Created" as const, ...d })))
     case "WebhookEventsChanged":
-      return Either.getOrUndefined(Either.map(decodeEventsChanged(recorded.data), (d) => ({ _tag: "EventsChanged" as const, ...d })))
+      return Result.getOrUndefined(Result.map(decodeEventsChanged(recorded.data), (d) => ({ _tag: "EventsChanged" as const, ...d })))
     default: {
       const status = statusAfter(recorded.type)
       if (status === "deleted") return { _tag: "Deleted" }

@@ -15,7 +15,7 @@ layer(
   freshEngine({ circuitFailureThreshold: 3, circuitCooldownMs: 1000, circuitMaxCooldownMs: 4000, deliveryTimeoutMs: 1000 }),
   { excludeTestServices: true }
 )("circuit breaker and isolation", (it) => {
-  it.scoped("opens after consecutive failures, sends nothing while open, probes, closes; nothing dropped", () =>
+  it.effect("opens after consecutive failures, sends nothing while open, probes, closes; nothing dropped", () =>
     Effect.gen(function* () {
       let healthy = false
       const times: Array<number> = []
@@ -51,7 +51,7 @@ layer(
       expect(Number(attempts[0]!.n)).toBe(times.length)
     }))
 
-  it.scoped("a dead and a failing endpoint do not slow a healthy one", () =>
+  it.effect("a dead and a failing endpoint do not slow a healthy one", () =>
     Effect.gen(function* () {
       const healthyTarget = yield* receiver((_, res) => {
         res.writeHead(200)

@@ -44,7 +44,7 @@ const clientOn = (url: string) =>
   )
 
 describe("crash recovery", () => {
-  it.scopedLive(
+  it.live(
     "kill -9 in the middle of thousands of deliveries: after a restart every event arrives, none lost",
     () =>
       Effect.gen(function* () {
@@ -92,7 +92,7 @@ describe("crash recovery", () => {
 })
 
 describe("graceful stop", () => {
-  it.scopedLive(
+  it.live(
     "SIGTERM waits for the attempts in flight, records them, exits 0; a restart repeats nothing recorded",
     () =>
       Effect.gen(function* () {

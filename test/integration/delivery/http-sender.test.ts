@@ -23,7 +23,7 @@ const asResponse = (outcome: SendOutcome): ResponseOutcome => {
 const waitFor = <A>(promise: Promise<A>) => Effect.promise(() => promise).pipe(Effect.timeout(Duration.seconds(2)))
 
 layer(HttpSenderModule.layer({ allowPrivateTargets: true }), { excludeTestServices: true })("HttpSender", (it) => {
-  it.scoped("posts the body with the caller's headers and its own user-agent and content-type", () =>
+  it.effect("posts the body with the caller's headers and its own user-agent and content-type", () =>
     Effect.gen(function*() {
       const target = yield* receiver((_req, res) => {
         res.setHeader("X-Receiver", "yes")
@@ -57,7 +57,7 @@ layer(HttpSenderModule.layer({ allowPrivateTargets: true }), { excludeTestServic
       expect(received.headers["webhook-signature"]).toBe("v1,abc")
     }))
 
-  it.scoped("reports 500 and 410 as responses", () =>
+  it.effect("reports 500 and 410 as responses", () =>
     Effect.gen(function*() {
       const target = yield* receiver((req, res) => {
         res.statusCode = req.url === "/gone" ? 410 : 500
@@ -67,7 +67,7 @@ layer(HttpSenderModule.layer({ allowPrivateTargets: true }), { excludeTestServic
       expect(asResponse(yield* send(`${target.url}/gone`)).status).toBe(410)
     }))
 
-  it.scoped("does not follow redirects", () =>
+  it.effect("does not follow redirects", () =>
     Effect.gen(function*() {
       const target = yield* receiver((req, res) => {
         if (req.url === "/start") {
@@ -83,7 +83,7 @@ layer(HttpSenderModule.layer({ allowPrivateTargets: true }), { excludeTestServic
       expect(target.requests.map((r) => r.url)).toEqual(["/start"])
     }))
 
-  it.scoped("times out when the receiver never answers, and drops the connection", () =>
+  it.effect("times out when the receiver never answers, and drops the connection", () =>
     Effect.gen(function*() {
       const target = yield* receiver(() => {})
       const outcome = yield* send(`${target.url}/slow`, 200)
@@ -93,7 +93,7 @@ layer(HttpSenderModule.layer({ allowPrivateTargets: true }), { excludeTestServic
       yield* waitFor(target.socketClosed)
     }))
 
-  it.scoped("reports a refused connection", () =>
+  it.effect("reports a refused connection", () =>
     Effect.gen(function*() {
       const port = yield* closedPort
       expect(yield* send(`http://127.0.0.1:${port}/hook`)).toMatchObject({
@@ -102,19 +102,19 @@ layer(HttpSenderModule.layer({ allowPrivateTargets: true }), { excludeTestServic
       })
     }))
 
-  it.scoped("reports a reset connection", () =>
+  it.effect("reports a reset connection", () =>
     Effect.gen(function*() {
       const target = yield* receiver((_req, _res, socket) => socket.destroy())
       expect(yield* send(`${target.url}/hook`)).toMatchObject({ kind: "error", errorClass: "connection_reset" })
     }))
 
-  it.scoped("reports a malformed response", () =>
+  it.effect("reports a malformed response", () =>
     Effect.gen(function*() {
       const target = yield* rawReceiver("this is not HTTP\r\n\r\n")
       expect(yield* send(target.url)).toMatchObject({ kind: "error", errorClass: "invalid_response" })
     }))
 
-  it.scoped("keeps only the first 4 KiB of a big body and stops reading", () =>
+  it.effect("keeps only the first 4 KiB of a big body and stops reading", () =>
     Effect.gen(function*() {
       const big = "é" + "x".repeat(1024 * 1024)
       const target = yield* receiver((_req, res) => res.end(big))
@@ -125,7 +125,7 @@ layer(HttpSenderModule.layer({ allowPrivateTargets: true }), { excludeTestServic
       yield* waitFor(target.socketClosed)
     }))
 
-  it.scoped("reads a small body sent in several chunks completely", () =>
+  it.effect("reads a small body sent in several chunks completely", () =>
     Effect.gen(function*() {
       const target = yield* receiver((_req, res) => {
         res.write("part one, ")
@@ -134,17 +134,17 @@ layer(HttpSenderModule.layer({ allowPrivateTargets: true }), { excludeTestServic
       expect(asResponse(yield* send(`${target.url}/chunks`)).bodyExcerpt).toBe("part one, part two")
     }))
 
-  it.scoped("aborts the request when the fiber is interrupted", () =>
+  it.effect("aborts the request when the fiber is interrupted", () =>
     Effect.gen(function*() {
       const target = yield* receiver(() => {})
-      const fiber = yield* Effect.fork(send(`${target.url}/hang`, 30_000))
+      const fiber = yield* Effect.forkChild(send(`${target.url}/hang`, 30_000))
       yield* waitFor(target.firstRequest)
       yield* Fiber.interrupt(fiber)
       yield* waitFor(target.socketClosed)
       expect(target.requests).toHaveLength(1)
     }))
 
-  it.scoped("reuses one keep-alive connection for sequential requests", () =>
+  it.effect("reuses one keep-alive connection for sequential requests", () =>
     Effect.gen(function*() {
       const target = yield* receiver((_req, res) => res.end("ok"))
       for (let i = 0; i < 25; i++) {
@@ -154,7 +154,7 @@ layer(HttpSenderModule.layer({ allowPrivateTargets: true }), { excludeTestServic
       expect(target.connectionCount()).toBe(1)
     }))
 
-  it.scoped("reports an invalid URL as an error outcome", () =>
+  it.effect("reports an invalid URL as an error outcome", () =>
     Effect.gen(function*() {
       expect(yield* send("not a url")).toMatchObject({ kind: "error", errorClass: "other" })
     }))
@@ -163,7 +163,7 @@ layer(HttpSenderModule.layer({ allowPrivateTargets: true }), { excludeTestServic
 layer(HttpSenderModule.layer({ allowPrivateTargets: false }), { excludeTestServices: true })(
   "HttpSender with the target guard",
   (it) => {
-    it.scoped("blocks a literal loopback address before any byte reaches the receiver", () =>
+    it.effect("blocks a literal loopback address before any byte reaches the receiver", () =>
       Effect.gen(function*() {
         const target = yield* receiver((_req, res) => res.end("should not happen"))
         const outcome = yield* send(`${target.url}/hook`)
@@ -174,7 +174,7 @@ layer(HttpSenderModule.layer({ allowPrivateTargets: false }), { excludeTestServi
         expect(target.requests).toHaveLength(0)
       }))
 
-    it.scoped("blocks a name that resolves to loopback, at connect time", () =>
+    it.effect("blocks a name that resolves to loopback, at connect time", () =>
       Effect.gen(function*() {
         const target = yield* receiver((_req, res) => res.end("should not happen"))
         const outcome = yield* send(`http://localhost:${target.port}/hook`)
@@ -183,7 +183,7 @@ layer(HttpSenderModule.layer({ allowPrivateTargets: false }), { excludeTestServi
         expect(target.connectionCount()).toBe(0)
       }))
 
-    it.scoped("blocks IPv6 loopback and IPv4-mapped loopback literals", () =>
+    it.effect("blocks IPv6 loopback and IPv4-mapped loopback literals", () =>
       Effect.gen(function*() {
         const target = yield* receiver((_req, res) => res.end("should not happen"))
         for (const host of ["[::1]", "[::ffff:127.0.0.1]"]) {
@@ -195,7 +195,7 @@ layer(HttpSenderModule.layer({ allowPrivateTargets: false }), { excludeTestServi
         expect(target.connectionCount()).toBe(0)
       }))
 
-    it.scoped("reports a name that does not resolve as a DNS error", () =>
+    it.effect("reports a name that does not resolve as a DNS error", () =>
       Effect.gen(function*() {
         expect(yield* send("https://no-such-host.invalid/hook")).toMatchObject({ kind: "error", errorClass: "dns" })
       }))

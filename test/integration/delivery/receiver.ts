@@ -30,12 +30,12 @@ export interface Receiver {
 }
 
 const listen = (server: Server): Effect.Effect<number> =>
-  Effect.async<number>((resume) => {
+  Effect.callback<number>((resume) => {
     server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as AddressInfo).port)))
   })
 
 const close = (server: Server, sockets: Set<Socket>): Effect.Effect<void> =>
-  Effect.async<void>((resume) => {
+  Effect.callback<void>((resume) => {
     for (const socket of sockets) socket.destroy()
     server.close(() => resume(Effect.void))
   })

@@ -24,7 +24,7 @@ const ok = (_: ReceivedRequest, res: import("node:http").ServerResponse) => {
 }
 
 layer(freshEngine({ circuitFailureThreshold: 100 }), { excludeTestServices: true })("delivery runtime", (it) => {
-  it.scoped("delivers every event to every subscribed webhook, signed, and records it", () =>
+  it.effect("delivers every event to every subscribed webhook, signed, and records it", () =>
     Effect.gen(function* () {
       const target = yield* receiver(ok)
       const a = yield* createWebhook({ url: `${target.url}/a`, headers: { "x-secret": "s3cr3t" } })
@@ -65,7 +65,7 @@ layer(freshEngine({ circuitFailureThreshold: 100 }), { excludeTestServices: true
       expect(JSON.stringify(stream.map((e) => e.data))).not.toContain("s3cr3t")
     }))
 
-  it.scoped("retries until success, then exhausts after the schedule; 3xx counts as a failure", () =>
+  it.effect("retries until success, then exhausts after the schedule; 3xx counts as a failure", () =>
     Effect.gen(function* () {
       let calls = 0
       const flaky = yield* receiver((_, res) => {
@@ -87,7 +87,7 @@ layer(freshEngine({ circuitFailureThreshold: 100 }), { excludeTestServices: true
       expect(redirecting.requests).toHaveLength(3)
     }))
 
-  it.scoped("honours Retry-After on 429", () =>
+  it.effect("honours Retry-After on 429", () =>
     Effect.gen(function* () {
       const times: Array<number> = []
       const limited = yield* receiver((_, res) => {
@@ -106,7 +106,7 @@ layer(freshEngine({ circuitFailureThreshold: 100 }), { excludeTestServices: true
       expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1900)
     }))
 
-  it.scoped("410 Gone disables the webhook", () =>
+  it.effect("410 Gone disables the webhook", () =>
     Effect.gen(function* () {
       const gone = yield* receiver((_, res) => {
         res.writeHead(410)
@@ -125,7 +125,7 @@ layer(freshEngine({ circuitFailureThreshold: 100 }), { excludeTestServices: true
       expect(gone.requests).toHaveLength(1)
     }))
 
-  it.scoped("never exceeds maxConcurrency, and enforces the rate limit", () =>
+  it.effect("never exceeds maxConcurrency, and enforces the rate limit", () =>
     Effect.gen(function* () {
       let inFlight = 0
       let peak = 0
@@ -179,7 +179,7 @@ layer(freshEngine({ circuitFailureThreshold: 100 }), { excludeTestServices: true
       expect((yield* runtime.backlogs).find((b) => b.webhookId === sequential)?.peakWorkers).toBe(1)
     }))
 
-  it.scoped("a concurrency limit lowered mid-backlog holds from then on, and nothing is lost", () =>
+  it.effect("a concurrency limit lowered mid-backlog holds from then on, and nothing is lost", () =>
     Effect.gen(function* () {
       let inFlight = 0
       let peakAfterChange = 0
@@ -213,7 +213,7 @@ layer(freshEngine({ circuitFailureThreshold: 100 }), { excludeTestServices: true
       expect(peakAfterChange).toBeLessThanOrEqual(2)
     }))
 
-  it.scoped("a paused webhook's deliveries wait, and go out when it resumes", () =>
+  it.effect("a paused webhook's deliveries wait, and go out when it resumes", () =>
     Effect.gen(function* () {
       const target = yield* receiver(ok)
       const webhook = yield* createWebhook({ url: target.url })
@@ -234,7 +234,7 @@ layer(freshEngine({ circuitFailureThreshold: 100 }), { excludeTestServices: true
 layer(freshEngine({ disableAfterFailingMs: 1500, circuitFailureThreshold: 1000 }), { excludeTestServices: true })(
   "a webhook that keeps failing",
   (it) => {
-    it.scoped("is disabled by the system after failing without a success for the configured time", () =>
+    it.effect("is disabled by the system after failing without a success for the configured time", () =>
       Effect.gen(function* () {
         const failing = yield* receiver((_, res) => {
           res.writeHead(500)
@@ -257,7 +257,7 @@ layer(freshEngine({ disableAfterFailingMs: 1500, circuitFailureThreshold: 1000 }
 )
 
 layer(freshEngine({ actorIdleMs: 300 }), { excludeTestServices: true })("endpoint actors", (it) => {
-  it.scoped("stop when idle and start again when work arrives", () =>
+  it.effect("stop when idle and start again when work arrives", () =>
     Effect.gen(function* () {
       const target = yield* receiver(ok)
       const webhook = yield* createWebhook({ url: target.url })
@@ -276,7 +276,7 @@ layer(freshEngine({ actorIdleMs: 300 }), { excludeTestServices: true })("endpoin
 })
 
 layer(freshEngine(), { excludeTestServices: true })("dispatcher", (it) => {
-  it.scoped("events no webhook wants cost no checkpoint write each; the next wanted one is delivered", () =>
+  it.effect("events no webhook wants cost no checkpoint write each; the next wanted one is delivered", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient
       const store = yield* EventStore

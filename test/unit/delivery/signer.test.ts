@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Either } from "effect"
+import { Result } from "effect"
 import { Webhook } from "standardwebhooks"
 import { randomBytes } from "node:crypto"
 import { decodeSigningSecrets, sign } from "../../../src/delivery/signer.js"
@@ -8,7 +8,7 @@ import { signingSecretFromBytes } from "../../../src/domain/credentials.js"
 const generateSigningSecret = () => signingSecretFromBytes(randomBytes(32))
 import type { SigningKeys } from "../../../src/delivery/signer.js"
 
-const keysOf = (secrets: ReadonlyArray<string>): SigningKeys => Either.getOrThrow(decodeSigningSecrets(secrets))
+const keysOf = (secrets: ReadonlyArray<string>): SigningKeys => Result.getOrThrow(decodeSigningSecrets(secrets))
 
 const headersFor = (msgId: string, timestamp: number, signature: string) => ({
   "webhook-id": msgId,
@@ -64,10 +64,10 @@ describe("decodeSigningSecrets", () => {
     ["one bad secret among good ones", [generateSigningSecret(), "whsec_"]]
   ] as const)("rejects %s without echoing the secret", (_label, secrets) => {
     const result = decodeSigningSecrets(secrets)
-    expect(Either.isLeft(result)).toBe(true)
-    if (Either.isLeft(result)) {
-      expect(result.left._tag).toBe("InvalidSigningSecret")
-      for (const secret of secrets) if (secret.length > 6) expect(result.left.message).not.toContain(secret)
+    expect(Result.isFailure(result)).toBe(true)
+    if (Result.isFailure(result)) {
+      expect(result.failure._tag).toBe("InvalidSigningSecret")
+      for (const secret of secrets) if (secret.length > 6) expect(result.failure.message).not.toContain(secret)
     }
   })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either } from "effect"
+import { Effect, Result } from "effect"
 import { checkUrl, classifyAddress, isForbiddenAddress } from "../../../src/delivery/target-guard.js"
 import type { ForbiddenReason } from "../../../src/delivery/target-guard.js"
 
@@ -123,11 +123,11 @@ const guardOff = { allowPrivateTargets: true }
 describe("checkUrl", () => {
   it.live("refuses a hostname that resolves to loopback", () =>
     Effect.gen(function*() {
-      const result = yield* Effect.either(checkUrl("https://localhost:8443/hook", guardOn))
-      expect(Either.isLeft(result)).toBe(true)
-      if (Either.isLeft(result)) {
-        expect(result.left._tag).toBe("TargetForbidden")
-        if (result.left._tag === "TargetForbidden") expect(result.left.reason).toBe("loopback")
+      const result = yield* Effect.result(checkUrl("https://localhost:8443/hook", guardOn))
+      expect(Result.isFailure(result)).toBe(true)
+      if (Result.isFailure(result)) {
+        expect(result.failure._tag).toBe("TargetForbidden")
+        if (result.failure._tag === "TargetForbidden") expect(result.failure.reason).toBe("loopback")
       }
     }))
 
