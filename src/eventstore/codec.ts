@@ -1,4 +1,4 @@
-import { Either, ParseResult, Schema } from "effect"
+import { Result, Schema, SchemaIssue, SchemaParser } from "effect"
 import { EventDecodeFailed, UnknownEventType } from "./errors.js"
 import type { EventMetadata, NewEvent, RecordedEvent } from "./types.js"
 
@@ -15,7 +15,7 @@ export interface CodecOptions {
 export interface EventCodec<A extends { readonly _tag: string }> {
   readonly types: ReadonlySet<string>
   readonly encode: (event: A, eventId: string, metadata?: EventMetadata) => NewEvent
-  readonly decode: (recorded: RecordedEvent) => Either.Either<A, UnknownEventType | EventDecodeFailed>
+  readonly decode: (recorded: RecordedEvent) => Result.Result<A, UnknownEventType | EventDecodeFailed>
 }
 
 /**
@@ -23,13 +23,14 @@ export interface EventCodec<A extends { readonly _tag: string }> {
  * the tag is the stored event type, the rest is the payload.
  */
 export const makeCodec = <A extends { readonly _tag: string }, I extends { readonly _tag: string }>(
-  schema: Schema.Schema<A, I, never>,
+  schema: Schema.Codec<A, I>,
   tags: ReadonlyArray<string>,
   options: CodecOptions = {}
 ): EventCodec<A> => {
   const types = new Set(tags)
   const encodeSync = Schema.encodeSync(schema)
-  const decodeEither = Schema.decodeUnknownEither(schema)
+  const decodeResult = SchemaParser.decodeUnknownResult(schema)
+  const formatIssue = SchemaIssue.makeFormatterDefault()
   const currentVersions = options.currentVersions ?? {}
   const upcasters = options.upcasters ?? {}
 
@@ -44,10 +45,10 @@ export const makeCodec = <A extends { readonly _tag: string }, I extends { reado
     }
   }
 
-  const decode = (recorded: RecordedEvent): Either.Either<A, UnknownEventType | EventDecodeFailed> => {
+  const decode = (recorded: RecordedEvent): Result.Result<A, UnknownEventType | EventDecodeFailed> => {
     const type = recorded.type
     if (!types.has(type)) {
-      return Either.left(
+      return Result.fail(
         new UnknownEventType({ type, eventId: recorded.eventId, streamId: recorded.streamId })
       )
     }
@@ -57,12 +58,10 @@ export const makeCodec = <A extends { readonly _tag: string }, I extends { reado
     const target = currentVersions[type] ?? 1
     for (let version = recorded.schemaVersion; version < target; version++) {
       const step = upcasters[type]?.[version]
-      if (step === undefined) return Either.left(failed(`no upcaster from schema version ${version}`))
+      if (step === undefined) return Result.fail(failed(`no upcaster from schema version ${version}`))
       data = step(data)
     }
-    return Either.mapLeft(decodeEither({ ...data, _tag: type }), (error) =>
-      failed(ParseResult.TreeFormatter.formatErrorSync(error))
-    )
+    return Result.mapError(decodeResult({ ...data, _tag: type }), (issue) => failed(formatIssue(issue)))
   }
 
   return { types, encode, decode }

@@ -2,7 +2,7 @@ import { Schema } from "effect"
 
 export class WrongExpectedVersion extends Schema.TaggedError<WrongExpectedVersion>()("WrongExpectedVersion", {
   streamId: Schema.String,
-  expected: Schema.Union(Schema.Literal("any", "no_stream"), Schema.Number),
+  expected: Schema.Union([Schema.Literals(["any", "no_stream"]), Schema.Number]),
   actual: Schema.Number
 }) {
   override get message() {
@@ -21,7 +21,7 @@ export class DuplicateEventId extends Schema.TaggedError<DuplicateEventId>()("Du
 
 export class EventStoreUnavailable extends Schema.TaggedError<EventStoreUnavailable>()("EventStoreUnavailable", {
   operation: Schema.String,
-  cause: Schema.Defect
+  cause: Schema.Defect()
 }) {
   override get message() {
     return `event store ${this.operation} failed: ${String(this.cause)}`

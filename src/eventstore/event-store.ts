@@ -1,7 +1,7 @@
-import type { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
 import pg from "pg"
-import { Chunk, Context, Duration, Effect, Layer, Metric, Option, Stream } from "effect"
+import { Context, Duration, Effect, Layer, Metric, Option, Stream } from "effect"
+import type { SqlError } from "effect/sql/SqlError"
 import { appendBatchSize, appendDuration, timed } from "../metrics.js"
 import { Settings } from "../config.js"
 import {
@@ -92,7 +92,7 @@ const typesOf = (appends: ReadonlyArray<StreamAppend>) => {
   return types
 }
 
-export class EventStore extends Context.Tag("hookline/EventStore")<EventStore, EventStoreShape>() {}
+export class EventStore extends Context.Service<EventStore, EventStoreShape>()("hookline/EventStore") {}
 
 interface EventRow {
   readonly event_id: string
@@ -179,8 +179,11 @@ const typedReadConnections = 6
 const expectedCode = (expected: ExpectedVersion): number =>
   expected === "any" ? -1 : expected === "no_stream" ? 0 : expected
 
-const pgErrorOf = (error: SqlError): { code?: string; detail?: string; constraint?: string } =>
-  typeof error.cause === "object" && error.cause !== null ? (error.cause as { code?: string }) : {}
+/** PostgreSQL's error fields (code, detail, constraint): @effect/sql-pg 4 puts them on the reason's cause. */
+const pgErrorOf = (error: SqlError): { code?: string; detail?: string; constraint?: string } => {
+  const cause = error.reason.cause
+  return typeof cause === "object" && cause !== null ? (cause as { code?: string }) : {}
+}
 
 /**
  * Appends anywhere that lose a race for a stream's next version are appended again, this often at most:
@@ -227,10 +230,11 @@ export const make = Effect.gen(function* () {
   // per connection, a statement of up to two dozen branches is not planned again on every read (2–4 ms
   // of PostgreSQL's CPU each time, several times a second per reader), and pg alone costs Node less
   // than a statement through @effect/sql's pool.
+  const readerConfig = yield* clientConfig(sql.config)
   const readers = yield* Effect.acquireRelease(
     Effect.sync(() => {
       const pool = new pg.Pool({
-        ...clientConfig(sql.config),
+        ...readerConfig,
         application_name: "hookline-reader",
         max: typedReadConnections,
         connectionTimeoutMillis: 10_000
@@ -308,13 +312,13 @@ export const make = Effect.gen(function* () {
       Effect.tap((rows) =>
         rows.length === 0
           ? Effect.void
-          : Effect.zipRight(
+          : Effect.andThen(
               Metric.update(appendBatchSize, rows.length),
               notifications.announce(BigInt(rows[0]!.transaction_id), typesOf(nonEmpty))
             )
       ),
       Effect.map((rows) => groupResults(nonEmpty, rows, false)),
-      Effect.catchAll((error): Effect.Effect<ReadonlyArray<AppendResult>, AppendError | E> => {
+      Effect.catch((error): Effect.Effect<ReadonlyArray<AppendResult>, AppendError | E> => {
         const pg = pgErrorOf(error)
         const extra = extraErrors(pg)
         if (Option.isSome(extra)) return Effect.fail(extra.value)
@@ -450,12 +454,12 @@ export const make = Effect.gen(function* () {
 
   const subscribe = (after: LogPosition, options?: { readonly batchSize?: number }) => {
     const batchSize = options?.batchSize ?? 1000
-    return Stream.paginateChunkEffect(after, (cursor) =>
+    return Stream.paginate(after, (cursor) =>
       Effect.gen(function* () {
         for (;;) {
           const events = yield* readAll(cursor, batchSize)
           if (events.length > 0) {
-            return [Chunk.unsafeFromArray(events), Option.some(events[events.length - 1]!.position)] as const
+            return [events, Option.some(events[events.length - 1]!.position)] as const
           }
           yield* notifications.awaitBeyond(cursor.transactionId, "all", pollInterval)
         }
@@ -466,4 +470,4 @@ export const make = Effect.gen(function* () {
   return EventStore.of({ append, appendBatch, appendAdvancingReactor, readStream, readAll, readAllOfTypes, head, subscribe })
 })
 
-export const EventStoreLive = Layer.scoped(EventStore, make)
+export const EventStoreLive = Layer.effect(EventStore, make)

@@ -47,7 +47,7 @@ export interface FieldCipherShape {
   readonly enabled: boolean
 }
 
-export class FieldCipher extends Context.Tag("hookline/FieldCipher")<FieldCipher, FieldCipherShape>() {}
+export class FieldCipher extends Context.Service<FieldCipher, FieldCipherShape>()("hookline/FieldCipher") {}
 
 /** No encryption: values are stored as given. */
 export const noCipher: FieldCipherShape = { seal: (_, data) => data, open: (_, data) => data, enabled: false }

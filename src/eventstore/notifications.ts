@@ -1,5 +1,5 @@
 import { PgClient } from "@effect/sql-pg"
-import { Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Queue, Redacted, Schedule, Schema, Stream } from "effect"
+import { Cause, Context, Deferred, Duration, Effect, Exit, Layer, Option, Queue, Redacted, Schedule, Schema, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import pg from "pg"
 
@@ -38,10 +38,9 @@ export interface LogNotificationsShape {
   readonly transactionEnded: Effect.Effect<void>
 }
 
-export class LogNotifications extends Context.Tag("hookline/LogNotifications")<
-  LogNotifications,
-  LogNotificationsShape
->() {}
+export class LogNotifications extends Context.Service<LogNotifications, LogNotificationsShape>()(
+  "hookline/LogNotifications"
+) {}
 
 /** The longest pause between two looks at the xmin while announced commits wait behind it. */
 const maxXminPauseMs = 20
@@ -57,20 +56,27 @@ interface Waiter {
 }
 
 export class ListenConnectionLost extends Schema.TaggedError<ListenConnectionLost>()("ListenConnectionLost", {
-  cause: Schema.Defect
+  cause: Schema.Defect()
 }) {}
 
-/** The pool's connection settings, for connections Hookline opens through `pg` directly. */
-export const clientConfig = (config: PgClient.PgClientConfig): pg.ClientConfig => ({
-  ...(config.url === undefined ? {} : { connectionString: Redacted.value(config.url) }),
-  ...(config.host === undefined ? {} : { host: config.host }),
-  ...(config.port === undefined ? {} : { port: config.port }),
-  ...(config.database === undefined ? {} : { database: config.database }),
-  ...(config.username === undefined ? {} : { user: config.username }),
-  ...(config.password === undefined ? {} : { password: Redacted.value(config.password) }),
-  application_name: "hookline-listen",
-  keepAlive: true
-})
+/**
+ * The pool's connection settings, for connections Hookline opens through `pg` directly. An effect: the
+ * pool's password may be given as an effect that yields it.
+ */
+export const clientConfig = (config: PgClient.PgClientConfig): Effect.Effect<pg.ClientConfig> =>
+  Effect.gen(function* () {
+    const password = Effect.isEffect(config.password) ? yield* config.password : config.password
+    return {
+      ...(config.url === undefined ? {} : { connectionString: Redacted.value(config.url) }),
+      ...(config.host === undefined ? {} : { host: config.host }),
+      ...(config.port === undefined ? {} : { port: config.port }),
+      ...(config.database === undefined ? {} : { database: config.database }),
+      ...(config.username === undefined ? {} : { user: config.username }),
+      ...(password === undefined ? {} : { password: Redacted.value(password) }),
+      application_name: "hookline-listen",
+      keepAlive: true
+    }
+  })
 
 /**
  * Notifications on `channel` until the connection fails. sql-pg's own `listen` neither reports a lost
@@ -78,15 +84,16 @@ export const clientConfig = (config: PgClient.PgClientConfig): pg.ClientConfig =
  * error and the caller listens again.
  */
 const listenOnce = (config: pg.ClientConfig, channel: string) =>
-  Stream.asyncPush<string, ListenConnectionLost>((emit) =>
+  Stream.callback<string, ListenConnectionLost>((queue) =>
     Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
           const client = new pg.Client(config)
-          client.on("error", (error) => emit.fail(new ListenConnectionLost({ cause: error })))
-          client.on("end", () => emit.fail(new ListenConnectionLost({ cause: "connection ended" })))
+          const lost = (cause: unknown) => Queue.failCauseUnsafe(queue, Cause.fail(new ListenConnectionLost({ cause })))
+          client.on("error", lost)
+          client.on("end", () => lost("connection ended"))
           client.on("notification", (message) => {
-            if (message.channel === channel && message.payload !== undefined) emit.single(message.payload)
+            if (message.channel === channel && message.payload !== undefined) Queue.offerUnsafe(queue, message.payload)
           })
           await client.connect()
           await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
@@ -126,7 +133,7 @@ export const collapse = (entries: ReadonlyArray<Announced>): Announced => {
 
 export const make = Effect.gen(function* () {
   const sql = yield* PgClient.PgClient
-  const config = clientConfig(sql.config)
+  const config = yield* clientConfig(sql.config)
   // Names this process in its notifications, so it can ignore its own.
   const instance = randomUUID()
 
@@ -143,7 +150,7 @@ export const make = Effect.gen(function* () {
     for (const waiter of waiters) {
       if (readableFor(waiter.types) > waiter.seenTransaction) {
         waiters.delete(waiter)
-        Deferred.unsafeDone(waiter.woken, Exit.void)
+        Deferred.doneUnsafe(waiter.woken, Exit.void)
       }
     }
   }
@@ -156,7 +163,7 @@ export const make = Effect.gen(function* () {
     // into one entry that becomes readable with the newest, so memory stays bounded. Readers then wake a
     // little later than they could have, never earlier than they should.
     if (waiting.length > maxWaiting) waiting = [collapse(waiting)]
-    wake.unsafeOffer(undefined)
+    Queue.offerUnsafe(wake, undefined)
   }
 
   const readableFor = (types: ReadonlyArray<string> | "all"): bigint => {
@@ -232,7 +239,9 @@ export const make = Effect.gen(function* () {
         yield* Queue.take(wake)
         pause = minXminPauseMs
       }
-      yield* Queue.takeAll(wake)
+      // Whatever else woke it meanwhile is covered by this one look. Queue.clear, not takeAll: in
+      // Effect 4 takeAll waits for a value when the queue is empty.
+      yield* Queue.clear(wake)
       // The database away: nothing becomes readable; look again after a pause.
       const xmin = yield* Effect.orElseSucceed(currentXmin, () => 0n)
       if (release(xmin)) {
@@ -257,8 +266,8 @@ export const make = Effect.gen(function* () {
       })
     ),
     // A dropped LISTEN connection is re-opened; readers poll meanwhile, so nothing is missed.
-    Effect.tapErrorCause((cause) => Effect.logWarning("event notifications lost; listening again", cause)),
-    Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
+    Effect.tapCause((cause) => Effect.logWarning("event notifications lost; listening again", cause)),
+    Effect.retry(Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("5 seconds")])),
     Effect.forkScoped
   )
 
@@ -268,9 +277,9 @@ export const make = Effect.gen(function* () {
     Effect.flatMap((ids) => {
       let max = 0n
       for (const id of ids) if (id > max) max = id
-      return Effect.zipRight(sql`SELECT pg_notify(${eventsChannel}, ${`${instance}:${max}`})`, Effect.sleep(notifySpacing))
+      return Effect.andThen(sql`SELECT pg_notify(${eventsChannel}, ${`${instance}:${max}`})`, Effect.sleep(notifySpacing))
     }),
-    Effect.catchAllCause((cause) => Effect.logDebug("pg_notify failed; other processes will poll", cause)),
+    Effect.catchCause((cause) => Effect.logDebug("pg_notify failed; other processes will poll", cause)),
     Effect.forever,
     Effect.forkScoped
   )
@@ -282,7 +291,7 @@ export const make = Effect.gen(function* () {
     })
 
   const transactionEnded = Effect.sync(() => {
-    if (waiting.length > 0) wake.unsafeOffer(undefined)
+    if (waiting.length > 0) Queue.offerUnsafe(wake, undefined)
   })
 
   const awaitBeyond = (
@@ -293,15 +302,13 @@ export const make = Effect.gen(function* () {
   ): Effect.Effect<void> =>
     Effect.suspend(() => {
       if (readableFor(types) > seenTransaction) return Effect.void
-      const waiter: Waiter = { seenTransaction, types, woken: Deferred.unsafeMake<void>(FiberId.none) }
+      const waiter: Waiter = { seenTransaction, types, woken: Deferred.makeUnsafe<void>() }
       waiters.add(waiter)
       return Deferred.await(waiter.woken).pipe(
-        Effect.timeoutTo({
-          duration: pollInterval,
-          onSuccess: () => (Duration.toMillis(settle) > 0 ? Effect.sleep(settle) : Effect.void),
-          onTimeout: () => Effect.void
-        }),
-        Effect.flatten,
+        Effect.timeoutOption(pollInterval),
+        Effect.flatMap((woken) =>
+          Option.isSome(woken) && Duration.toMillis(settle) > 0 ? Effect.sleep(settle) : Effect.void
+        ),
         Effect.ensuring(Effect.sync(() => waiters.delete(waiter)))
       )
     })
@@ -309,4 +316,4 @@ export const make = Effect.gen(function* () {
   return LogNotifications.of({ awaitBeyond, announce, transactionEnded })
 })
 
-export const LogNotificationsLive = Layer.scoped(LogNotifications, make)
+export const LogNotificationsLive = Layer.effect(LogNotifications, make)

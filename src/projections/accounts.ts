@@ -1,5 +1,5 @@
-import { SqlClient } from "@effect/sql/SqlClient"
-import { Effect, Either, Option } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
+import { Effect, Option, Result } from "effect"
 import { accountCodec } from "../domain/codecs.js"
 import type { Account } from "../domain/index.js"
 import { Streams } from "../domain/index.js"
@@ -17,15 +17,15 @@ const applyOne = (event: RecordedEvent, t: TableName) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient
     const decoded = accountCodec.decode(event)
-    if (Either.isLeft(decoded)) {
-      return yield* Effect.logError(`accounts projection skips an undecodable event`, decoded.left)
+    if (Result.isFailure(decoded)) {
+      return yield* Effect.logError(`accounts projection skips an undecodable event`, decoded.failure)
     }
     const accountId = Option.match(Streams.parseStreamId(event.streamId), {
       onNone: () => "",
       onSome: (parsed) => parsed.id
     })
     const at = event.recordedAt
-    const e: Account.AccountEvent = decoded.right
+    const e: Account.AccountEvent = decoded.success
     switch (e._tag) {
       case "AccountCreated":
         yield* sql.unsafe(
@@ -112,7 +112,7 @@ export interface ApiKeyRow {
 export const findAccount = (accountId: string) =>
   Effect.flatMap(SqlClient, (sql) =>
     sql<AccountRow>`SELECT account_id, name, plan, webhook_count, created_at FROM accounts
-                     WHERE account_id = ${accountId}`.pipe(Effect.map((rows) => Option.fromNullable(rows[0])))
+                     WHERE account_id = ${accountId}`.pipe(Effect.map((rows) => Option.fromNullishOr(rows[0])))
   )
 
 /** The active key with this hash, if any: the whole of API-key authentication. */
@@ -120,6 +120,6 @@ export const findActiveKeyByHash = (keyHash: string) =>
   Effect.flatMap(SqlClient, (sql) =>
     sql<ApiKeyRow>`SELECT key_id, account_id, prefix, status, created_at, revoked_at FROM api_keys
                     WHERE key_hash = ${keyHash} AND status = 'active'`.pipe(
-      Effect.map((rows) => Option.fromNullable(rows[0]))
+      Effect.map((rows) => Option.fromNullishOr(rows[0]))
     )
   )

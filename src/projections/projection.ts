@@ -1,5 +1,5 @@
-import type { SqlClient } from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
+import type { SqlClient } from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
 import type { Effect } from "effect"
 import type { RecordedEvent } from "../eventstore/types.js"
 

@@ -1,5 +1,3 @@
-import { SqlClient } from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
 import {
   Context,
   Duration,
@@ -11,6 +9,8 @@ import {
   Stream,
   SubscriptionRef
 } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
 import { Settings } from "../config.js"
 import { EventStore } from "../eventstore/event-store.js"
 import type { EventStoreUnavailable } from "../eventstore/errors.js"
@@ -53,18 +53,19 @@ export interface ProjectionRunnerShape {
    * Waits until the projection's active generation has applied everything up to `position` (a write's
    * position, for read-your-writes). False on timeout.
    */
-  readonly awaitPosition: (name: string, position: LogPosition, timeout: Duration.DurationInput) => Effect.Effect<boolean>
+  readonly awaitPosition: (name: string, position: LogPosition, timeout: Duration.Input) => Effect.Effect<boolean>
   /** True once every projection has caught up with the log at least once since start. */
   readonly caughtUp: Effect.Effect<boolean>
 }
 
-export class ProjectionRunner extends Context.Tag("hookline/ProjectionRunner")<ProjectionRunner, ProjectionRunnerShape>() {}
+export class ProjectionRunner extends Context.Service<ProjectionRunner, ProjectionRunnerShape>()(
+  "hookline/ProjectionRunner"
+) {}
 
 /** The projections this process runs. */
-export class ProjectionRegistry extends Context.Tag("hookline/ProjectionRegistry")<
-  ProjectionRegistry,
-  ReadonlyArray<Projection>
->() {
+export class ProjectionRegistry extends Context.Service<ProjectionRegistry, ReadonlyArray<Projection>>()(
+  "hookline/ProjectionRegistry"
+) {
   static readonly layer = (projections: ReadonlyArray<Projection>) => Layer.succeed(ProjectionRegistry, projections)
 }
 
@@ -105,10 +106,10 @@ export const make = Effect.gen(function* () {
   const progress = new Map<string, SubscriptionRef.SubscriptionRef<Progress>>()
   const activeGeneration = new Map<string, number>()
 
-  const find = (name: string) =>
-    Option.fromNullable(projections.find((p) => p.name === name)).pipe(
-      Effect.mapError(() => new ProjectionNotFound({ name }))
-    )
+  const find = (name: string) => {
+    const projection = projections.find((p) => p.name === name)
+    return projection === undefined ? Effect.fail(new ProjectionNotFound({ name })) : Effect.succeed(projection)
+  }
 
   const lockProjection = (name: string) => sql`SELECT pg_advisory_xact_lock(hashtext(${`hookline-projection:${name}`}))`
 
@@ -124,7 +125,7 @@ export const make = Effect.gen(function* () {
     Effect.forEach(
       projection.tables,
       (t) =>
-        Effect.zipRight(
+        Effect.andThen(
           sql.unsafe(`DROP VIEW IF EXISTS ${t}`),
           sql.unsafe(`CREATE VIEW ${t} AS SELECT * FROM ${generationTable(t, generation)}`)
         ),
@@ -347,17 +348,17 @@ export const make = Effect.gen(function* () {
       return yield* statusOf(projection)
     })
 
-  const awaitPosition = (name: string, position: LogPosition, timeout: Duration.DurationInput) =>
+  const awaitPosition = (name: string, position: LogPosition, timeout: Duration.Input) =>
     Effect.gen(function* () {
       const generation = activeGeneration.get(name)
       const ref = generation === undefined ? undefined : progress.get(`${name}:${generation}`)
       if (ref === undefined) return false
-      return yield* ref.changes.pipe(
+      return yield* SubscriptionRef.changes(ref).pipe(
         Stream.filter((p) => LogPosition.compare(p.checkpoint, position) >= 0),
         Stream.take(1),
         Stream.runDrain,
         Effect.as(true),
-        Effect.timeoutTo({ duration: timeout, onSuccess: (ok) => ok, onTimeout: () => false })
+        Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed(false) })
       )
     })
 
@@ -383,4 +384,4 @@ export const make = Effect.gen(function* () {
   })
 })
 
-export const ProjectionRunnerLive = Layer.scoped(ProjectionRunner, make)
+export const ProjectionRunnerLive = Layer.effect(ProjectionRunner, make)

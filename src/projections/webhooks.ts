@@ -1,5 +1,5 @@
-import { SqlClient } from "@effect/sql/SqlClient"
-import { Effect, Either, Option } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
+import { Effect, Option, Result } from "effect"
 import { webhookCodec } from "../domain/codecs.js"
 import type { Webhook } from "../domain/index.js"
 import { Streams } from "../domain/index.js"
@@ -20,14 +20,14 @@ const applyOne = (event: RecordedEvent, t: TableName) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient
     const decoded = webhookCodec.decode(event)
-    if (Either.isLeft(decoded)) {
-      return yield* Effect.logError(`webhooks projection skips an undecodable event`, decoded.left)
+    if (Result.isFailure(decoded)) {
+      return yield* Effect.logError(`webhooks projection skips an undecodable event`, decoded.failure)
     }
     const webhookId = Option.match(Streams.parseStreamId(event.streamId), {
       onNone: () => "",
       onSome: (parsed) => parsed.id
     })
-    const e: Webhook.WebhookEvent = decoded.right
+    const e: Webhook.WebhookEvent = decoded.success
     const update = (assignments: string, values: ReadonlyArray<unknown>) =>
       sql.unsafe(
         `UPDATE ${t("webhooks")} SET ${assignments}, updated_at = $2 WHERE webhook_id = $1`,
@@ -157,7 +157,7 @@ export const findWebhook = (accountId: string, webhookId: string) =>
         `SELECT ${columns} FROM webhooks WHERE webhook_id = $1 AND account_id = $2 AND status <> 'deleted'`,
         [webhookId, accountId]
       )
-      .pipe(Effect.map((rows) => Option.fromNullable(rows[0])))
+      .pipe(Effect.map((rows) => Option.fromNullishOr(rows[0])))
   )
 
 /** The key a list cursor points after. */
