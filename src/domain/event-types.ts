@@ -9,6 +9,8 @@ import { IsoDateTime } from "./time.js"
  * enough for a receiver to act without calling Vivollo back. Schemas have no transformations, so decoded
  * data is its own JSON and `Schema.toJsonSchemaDocument` renders every one of them.
  * Unknown properties are dropped on decode: receivers get exactly the documented shape.
+ * Optional fields are `optionalKey`: with `optional` the JSON Schema would offer `null` for them (Effect 4's
+ * JSON codec writes an `undefined` as null), which the decoder refuses.
  */
 
 /** A literal union reporting one issue listing the choices, not one "Expected ..." per member. */
@@ -47,8 +49,8 @@ export const ConversationStatus = oneOf("open", "pending", "snoozed", "resolved"
 export const Customer = Schema.Struct({
   id: Id,
   name: Name,
-  email: Schema.optional(Email),
-  phone: Schema.optional(Phone)
+  email: Schema.optionalKey(Email),
+  phone: Schema.optionalKey(Phone)
 }).annotate({ identifier: "Customer", description: "the end user (Vivollo's customer's customer)" })
 
 export const Sender = Schema.Struct({
@@ -61,16 +63,16 @@ export const Attachment = Schema.Struct({
   id: Id,
   type: oneOf("image", "video", "audio", "file"),
   url: Url,
-  name: Schema.optional(Name),
-  mimeType: Schema.optional(Schema.String),
-  sizeBytes: Schema.optional(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+  name: Schema.optionalKey(Name),
+  mimeType: Schema.optionalKey(Schema.String),
+  sizeBytes: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
 }).annotate({ identifier: "Attachment" })
 
 export const Message = Schema.Struct({
   id: Id,
   text: Schema.String.annotate({ description: "the message text; empty when it only has attachments" }),
   sender: Sender,
-  attachments: Schema.optional(Schema.Array(Attachment)),
+  attachments: Schema.optionalKey(Schema.Array(Attachment)),
   createdAt: IsoDateTime
 }).annotate({ identifier: "Message" })
 
@@ -78,7 +80,7 @@ export const ConversationSummary = Schema.Struct({
   id: Id,
   status: ConversationStatus,
   channelId: Id,
-  subject: Schema.optional(Name)
+  subject: Schema.optionalKey(Name)
 }).annotate({ identifier: "ConversationSummary" })
 
 export const Assignee = Schema.Struct({
@@ -91,9 +93,9 @@ export const Conversation = Schema.Struct({
   id: Id,
   status: ConversationStatus,
   channelId: Id,
-  subject: Schema.optional(Name),
-  assignee: Schema.optional(Schema.NullOr(Assignee)),
-  tags: Schema.optional(Schema.Array(Schema.String)),
+  subject: Schema.optionalKey(Name),
+  assignee: Schema.optionalKey(Schema.NullOr(Assignee)),
+  tags: Schema.optionalKey(Schema.Array(Schema.String)),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime
 }).annotate({ identifier: "Conversation" })
@@ -111,30 +113,30 @@ const Changes = Schema.Array(FieldChange).check(Schema.isMinLength(1, { message:
 export const Session = Schema.Struct({
   id: Id,
   status: oneOf("active", "idle", "ended"),
-  channelId: Schema.optional(Id),
+  channelId: Schema.optionalKey(Id),
   startedAt: IsoDateTime,
-  endedAt: Schema.optional(IsoDateTime)
+  endedAt: Schema.optionalKey(IsoDateTime)
 }).annotate({ identifier: "Session" })
 
 export const Visitor = Schema.Struct({
   id: Id,
-  name: Schema.optional(Name),
-  email: Schema.optional(Email),
-  phone: Schema.optional(Phone),
-  userId: Schema.optional(Id).annotate({ description: "the user this visitor was identified as" }),
-  ipAddress: Schema.optional(Schema.String),
-  userAgent: Schema.optional(Schema.String),
-  country: Schema.optional(Schema.String),
-  pageUrl: Schema.optional(Url)
+  name: Schema.optionalKey(Name),
+  email: Schema.optionalKey(Email),
+  phone: Schema.optionalKey(Phone),
+  userId: Schema.optionalKey(Id).annotate({ description: "the user this visitor was identified as" }),
+  ipAddress: Schema.optionalKey(Schema.String),
+  userAgent: Schema.optionalKey(Schema.String),
+  country: Schema.optionalKey(Schema.String),
+  pageUrl: Schema.optionalKey(Url)
 }).annotate({ identifier: "Visitor" })
 
 export const User = Schema.Struct({
   id: Id,
   name: Name,
-  email: Schema.optional(Email),
-  phone: Schema.optional(Phone),
-  avatarUrl: Schema.optional(Url),
-  attributes: Schema.optional(Schema.Record(Schema.String, JsonValue)),
+  email: Schema.optionalKey(Email),
+  phone: Schema.optionalKey(Phone),
+  avatarUrl: Schema.optionalKey(Url),
+  attributes: Schema.optionalKey(Schema.Record(Schema.String, JsonValue)),
   updatedAt: IsoDateTime
 }).annotate({ identifier: "User" })
 

@@ -33,11 +33,12 @@ export const isJsonValue = (value: unknown, seen: Set<object> = new Set()): valu
 }
 
 /**
- * A refined `Unknown` rather than a recursive union: a union reports one issue per member at every level,
- * which buries the useful message. The JSON Schema comes from the check, which has no structure to
- * derive it from.
+ * A refinement rather than a recursive union: a union reports one issue per member at every level, which
+ * buries the useful message. The JSON Schema comes from the check. On `Any`, not `Unknown`: Effect 4's JSON
+ * codec (which JSON Schema generation goes through) replaces an `Unknown` with its own JSON encoding and
+ * drops the check with its JSON Schema; `Any` it leaves alone.
  */
-export const JsonValue = Schema.Unknown.pipe(
+export const JsonValue: Schema.Codec<JsonValue, unknown> = Schema.Any.pipe(
   Schema.refine((value: unknown): value is JsonValue => isJsonValue(value), {
     message: "must be a JSON value (null, boolean, finite number, string, array or object)",
     toJsonSchema: () => ({

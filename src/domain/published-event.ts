@@ -23,12 +23,15 @@ export const EventId = Schema.String.check(
 
 export const isEventId = (value: string): boolean => eventIdPattern.test(value)
 
-/** The body of `POST /v1/events`. `type`, `data` and `occurredAt` are checked by `decide`, all at once. */
+/**
+ * The body of `POST /v1/events`. `type`, `data` and `occurredAt` are checked by `decide`, all at once.
+ * `optionalKey`: through Effect 4's JSON codec an `optional` field would take `null` as absent.
+ */
 export const PublishEventInput = Schema.Struct({
-  id: Schema.optional(EventId),
+  id: Schema.optionalKey(EventId),
   type: Schema.String,
   data: Schema.Unknown,
-  occurredAt: Schema.optional(Schema.String)
+  occurredAt: Schema.optionalKey(Schema.String)
 }).annotate({ identifier: "PublishEventInput" })
 export type PublishEventInput = typeof PublishEventInput.Type
 

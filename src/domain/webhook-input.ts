@@ -172,26 +172,28 @@ export const MaxConcurrency = boundedInt(1, limits.maxConcurrency, `must be an i
 
 export const RateLimit = boundedInt(1, limits.maxRateLimit, `must be an integer from 1 to ${limits.maxRateLimit}`).annotate({ identifier: "RateLimit", description: "deliveries per second; null: unlimited" })
 
+// `optionalKey`, not `optional`: HttpApi decodes payloads with Effect 4's JSON codec, which would read a
+// `null` as an absent `optional` field; only the policy fields (NullOr) take null.
 export const CreateWebhookInput = Schema.Struct({
   name: WebhookName,
   url: WebhookUrl,
   events: WebhookEvents,
-  headers: Schema.optional(WebhookHeaders),
-  retrySchedule: Schema.optional(Schema.NullOr(RetrySchedule)),
-  maxConcurrency: Schema.optional(Schema.NullOr(MaxConcurrency)),
-  rateLimit: Schema.optional(Schema.NullOr(RateLimit))
+  headers: Schema.optionalKey(WebhookHeaders),
+  retrySchedule: Schema.optionalKey(Schema.NullOr(RetrySchedule)),
+  maxConcurrency: Schema.optionalKey(Schema.NullOr(MaxConcurrency)),
+  rateLimit: Schema.optionalKey(Schema.NullOr(RateLimit))
 }).annotate({ identifier: "CreateWebhookInput" })
 export type CreateWebhookInput = typeof CreateWebhookInput.Type
 
 /** A PATCH: absent fields stay as they are; `null` resets a policy field to the default. */
 export const UpdateWebhookInput = Schema.Struct({
-  name: Schema.optional(WebhookName),
-  url: Schema.optional(WebhookUrl),
-  events: Schema.optional(WebhookEvents),
-  headers: Schema.optional(WebhookHeaders),
-  retrySchedule: Schema.optional(Schema.NullOr(RetrySchedule)),
-  maxConcurrency: Schema.optional(Schema.NullOr(MaxConcurrency)),
-  rateLimit: Schema.optional(Schema.NullOr(RateLimit))
+  name: Schema.optionalKey(WebhookName),
+  url: Schema.optionalKey(WebhookUrl),
+  events: Schema.optionalKey(WebhookEvents),
+  headers: Schema.optionalKey(WebhookHeaders),
+  retrySchedule: Schema.optionalKey(Schema.NullOr(RetrySchedule)),
+  maxConcurrency: Schema.optionalKey(Schema.NullOr(MaxConcurrency)),
+  rateLimit: Schema.optionalKey(Schema.NullOr(RateLimit))
 }).annotate({ identifier: "UpdateWebhookInput" })
 export type UpdateWebhookInput = typeof UpdateWebhookInput.Type
 
