@@ -1,4 +1,4 @@
-import { Schema, SchemaIssue } from "effect"
+import { Formatter, Schema, type SchemaAST, SchemaIssue } from "effect"
 
 /**
  * Domain errors. They live in one module so the HTTP layer can map every tag to a status in one place
@@ -156,11 +156,45 @@ export const decodeOptions = { errors: "all", reportInput: true } as const
 // What a failed `optional(NullOr(X))` adds besides X's own issue: true but useless to the client.
 const alternativeNoise = /^Expected (null|undefined)(, got |$)/
 
+/**
+ * What a value should have been, named by its JSON kind ("string", "number | null") rather than by the
+ * schema's identifier, which Effect 4 prefers but means nothing to a client. Undefined: Effect's own words.
+ */
+const kindOf = (ast: SchemaAST.AST): string | undefined => {
+  switch (ast._tag) {
+    case "String":
+    case "Number":
+    case "Boolean":
+    case "Null":
+    case "Undefined":
+      return ast._tag.toLowerCase()
+    case "Arrays":
+      return "array"
+    case "Objects":
+      return "object"
+    case "Literal":
+      return JSON.stringify(ast.literal)
+    case "Union": {
+      const kinds = ast.types.map(kindOf)
+      return kinds.every((kind) => kind !== undefined) ? Array.from(new Set(kinds)).join(" | ") : undefined
+    }
+    default:
+      return undefined
+  }
+}
+
+const expectedKind = (issue: SchemaIssue.InvalidType | SchemaIssue.AnyOf): string | undefined => {
+  if (issue.ast.annotations?.message !== undefined) return undefined
+  const kind = kindOf(issue.ast)
+  if (kind === undefined) return undefined
+  return SchemaIssue.hasInput(issue) ? `Expected ${kind}, got ${Formatter.format(issue.input)}` : `Expected ${kind}`
+}
+
 // Effect 4 says "Missing key"; clients have always read "is missing", and the API writes it itself too.
-const leafHook: SchemaIssue.LeafHook = (issue) =>
-  issue._tag === "MissingKey" && issue.annotations?.messageMissingKey === undefined
-    ? "is missing"
-    : SchemaIssue.defaultLeafHook(issue)
+const leafHook: SchemaIssue.LeafHook = (issue) => {
+  if (issue._tag === "MissingKey" && issue.annotations?.messageMissingKey === undefined) return "is missing"
+  return (issue._tag === "InvalidType" ? expectedKind(issue) : undefined) ?? SchemaIssue.defaultLeafHook(issue)
+}
 
 const standardFormatter = SchemaIssue.makeFormatterStandardSchemaV1({ leafHook })
 
@@ -184,9 +218,12 @@ const flatten = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyKey>): Ar
       return flatten(issue.issue, path)
     case "Composite":
       return issue.issues.flatMap((inner) => flatten(inner, path))
-    case "AnyOf":
+    case "AnyOf": {
       if (issue.issues.length > 0) return issue.issues.flatMap((inner) => flatten(inner, path))
+      const message = expectedKind(issue)
+      if (message !== undefined) return [{ path, message }]
       break
+    }
   }
   // Filters keep their own message (which may name nested paths) and leaves get Effect's wording.
   return standardFormatter(issue).issues.map((formatted) => ({

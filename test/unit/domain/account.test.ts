@@ -1,4 +1,4 @@
-import { Either, Schema } from "effect"
+import { Result, Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
@@ -34,7 +34,7 @@ type Case = readonly [
   string,
   ReadonlyArray<AccountEvent>,
   AccountCommand,
-  Either.Either<ReadonlyArray<AccountEvent>, unknown>
+  Result.Result<ReadonlyArray<AccountEvent>, unknown>
 ]
 
 const cases: ReadonlyArray<Case> = [
@@ -42,81 +42,81 @@ const cases: ReadonlyArray<Case> = [
     "creating an account",
     [],
     AccountCommand.CreateAccount({ accountId, name: "  Vivollo ", plan: "free" }),
-    Either.right([created])
+    Result.succeed([created])
   ],
   [
     "creating it twice",
     [created],
     AccountCommand.CreateAccount({ accountId, name: "Vivollo", plan: "free" }),
-    Either.left(new AccountAlreadyExists({ accountId }))
+    Result.fail(new AccountAlreadyExists({ accountId }))
   ],
   [
     "creating with a blank name",
     [],
     AccountCommand.CreateAccount({ accountId, name: "  ", plan: "free" }),
-    Either.left(new ValidationFailed({ issues: [{ path: "name", message: "must not be empty" }] }))
+    Result.fail(new ValidationFailed({ issues: [{ path: "name", message: "must not be empty" }] }))
   ],
   [
     "any command before creation",
     [],
     AccountCommand.ChangePlan({ accountId, plan: "pro" }),
-    Either.left(new AccountNotFound({ accountId }))
+    Result.fail(new AccountNotFound({ accountId }))
   ],
   [
     "changing the plan",
     [created],
     AccountCommand.ChangePlan({ accountId, plan: "pro" }),
-    Either.right([{ _tag: "PlanChanged", plan: "pro" }])
+    Result.succeed([{ _tag: "PlanChanged", plan: "pro" }])
   ],
-  ["changing to the current plan", [created], AccountCommand.ChangePlan({ accountId, plan: "free" }), Either.right([])],
+  ["changing to the current plan", [created], AccountCommand.ChangePlan({ accountId, plan: "free" }), Result.succeed([])],
   [
     "issuing a key",
     [created],
     AccountCommand.IssueApiKey({ accountId, keyId: "key_1", prefix: "hk_abcdefg", keyHash: "ab".repeat(32) }),
-    Either.right([keyIssued])
+    Result.succeed([keyIssued])
   ],
   [
     "issuing a key id twice",
     [created, keyIssued],
     AccountCommand.IssueApiKey({ accountId, keyId: "key_1", prefix: "hk_x", keyHash: "cd".repeat(32) }),
-    Either.left(new ApiKeyAlreadyExists({ keyId: "key_1" }))
+    Result.fail(new ApiKeyAlreadyExists({ keyId: "key_1" }))
   ],
   [
     "revoking a key",
     [created, keyIssued],
     AccountCommand.RevokeApiKey({ accountId, keyId: "key_1" }),
-    Either.right([{ _tag: "ApiKeyRevoked", keyId: "key_1" }])
+    Result.succeed([{ _tag: "ApiKeyRevoked", keyId: "key_1" }])
   ],
   [
     "revoking an unknown key",
     [created],
     AccountCommand.RevokeApiKey({ accountId, keyId: "key_9" }),
-    Either.left(new ApiKeyNotFound({ accountId, keyId: "key_9" }))
+    Result.fail(new ApiKeyNotFound({ accountId, keyId: "key_9" }))
   ],
   [
     "revoking a revoked key",
     [created, keyIssued, { _tag: "ApiKeyRevoked", keyId: "key_1" }],
     AccountCommand.RevokeApiKey({ accountId, keyId: "key_1" }),
-    Either.left(new ApiKeyAlreadyRevoked({ keyId: "key_1" }))
+    Result.fail(new ApiKeyAlreadyRevoked({ keyId: "key_1" }))
   ],
-  ["registering a webhook under the limit", [created], register("wh_1"), Either.right([registered("wh_1")])],
+  ["registering a webhook under the limit", [created], register("wh_1"), Result.succeed([registered("wh_1")])],
   [
     "registering the third of three on free",
     [created, registered("wh_1"), registered("wh_2")],
     register("wh_3"),
-    Either.right([registered("wh_3")])
+    Result.succeed([registered("wh_3")])
   ],
   [
     "registering a fourth on free",
     [created, registered("wh_1"), registered("wh_2"), registered("wh_3")],
     register("wh_4"),
-    Either.left(new PlanLimitReached({ plan: "free", limit: 3, current: 3 }))
+    Result.fail(new PlanLimitReached({ plan: "free", limit: 3, current: 3 }))
   ],
   [
     "registering a fourth after upgrading to pro",
     [created, registered("wh_1"), registered("wh_2"), registered("wh_3"), { _tag: "PlanChanged", plan: "pro" }],
     register("wh_4"),
-    Either.right([registered("wh_4")])
+    Result.succeed([registered("wh_4")])
   ],
   [
     "registering again after one was unregistered",
@@ -125,13 +125,13 @@ const cases: ReadonlyArray<Case> = [
       webhookId: "wh_2"
     }],
     register("wh_4"),
-    Either.right([registered("wh_4")])
+    Result.succeed([registered("wh_4")])
   ],
   [
     "registering with a limit from configuration",
     [created, registered("wh_1")],
     register("wh_2", makePlanTable({ free: 1 })),
-    Either.left(new PlanLimitReached({ plan: "free", limit: 1, current: 1 }))
+    Result.fail(new PlanLimitReached({ plan: "free", limit: 1, current: 1 }))
   ],
   [
     "registering when a downgrade left the account above its limit",
@@ -140,25 +140,25 @@ const cases: ReadonlyArray<Case> = [
       plan: "free"
     }],
     register("e"),
-    Either.left(new PlanLimitReached({ plan: "free", limit: 3, current: 4 }))
+    Result.fail(new PlanLimitReached({ plan: "free", limit: 3, current: 4 }))
   ],
   [
     "registering a registered webhook again (a retried create)",
     [created, registered("wh_1"), registered("wh_2"), registered("wh_3")],
     register("wh_1"),
-    Either.right([])
+    Result.succeed([])
   ],
   [
     "unregistering a webhook",
     [created, registered("wh_1")],
     AccountCommand.UnregisterWebhook({ accountId, webhookId: "wh_1" }),
-    Either.right([{ _tag: "WebhookUnregistered", webhookId: "wh_1" }])
+    Result.succeed([{ _tag: "WebhookUnregistered", webhookId: "wh_1" }])
   ],
   [
     "unregistering an unknown webhook",
     [created],
     AccountCommand.UnregisterWebhook({ accountId, webhookId: "wh_1" }),
-    Either.right([])
+    Result.succeed([])
   ]
 ]
 
@@ -231,9 +231,9 @@ describe("account properties", () => {
       let state = fold([created])
       for (const next of commands) {
         const result = decide(next, state)
-        if (Either.isLeft(result)) continue
+        if (Result.isFailure(result)) continue
         const wasRegister = next._tag === "RegisterWebhook"
-        state = fold(result.right, state)
+        state = fold(result.success, state)
         if (wasRegister && state.status === "open") {
           expect(state.webhooks.size).toBeLessThanOrEqual(defaultPlanTable[state.plan])
         }
@@ -246,23 +246,23 @@ describe("account properties", () => {
       let state = fold([created])
       for (const earlier of history) {
         const result = decide(earlier, state)
-        if (Either.isRight(result)) state = fold(result.right, state)
+        if (Result.isSuccess(result)) state = fold(result.success, state)
       }
       const first = decide(next, state)
-      if (Either.isLeft(first) || first.right.length === 0) return
-      const again = decide(next, fold(first.right, state))
+      if (Result.isFailure(first) || first.success.length === 0) return
+      const again = decide(next, fold(first.success, state))
       // Issuing and revoking refuse a repeat; every other command is a no-op the second time.
-      if (next._tag === "IssueApiKey" || next._tag === "RevokeApiKey") expect(Either.isLeft(again)).toBe(true)
-      else expect(again).toEqual(Either.right([]))
+      if (next._tag === "IssueApiKey" || next._tag === "RevokeApiKey") expect(Result.isFailure(again)).toBe(true)
+      else expect(again).toEqual(Result.succeed([]))
     }))
   })
 })
 
 describe("CreateAccountInput", () => {
   it("accepts a name and a known plan, refuses the rest", () => {
-    expect(Either.isRight(Schema.decodeUnknownEither(CreateAccountInput)({ name: "Acme", plan: "pro" }))).toBe(true)
-    const bad = Schema.decodeUnknownEither(CreateAccountInput, { errors: "all" })({ name: " ", plan: "gold" })
-    expect(Either.isLeft(bad) && bad.left.message).toMatch(/valid plans: free, pro, scale/)
-    expect(Either.isLeft(bad) && bad.left.message).toMatch(/must not be empty/)
+    expect(Result.isSuccess(Schema.decodeUnknownResult(CreateAccountInput)({ name: "Acme", plan: "pro" }))).toBe(true)
+    const bad = Schema.decodeUnknownResult(CreateAccountInput, { errors: "all" })({ name: " ", plan: "gold" })
+    expect(Result.isFailure(bad) && bad.failure.message).toMatch(/valid plans: free, pro, scale/)
+    expect(Result.isFailure(bad) && bad.failure.message).toMatch(/must not be empty/)
   })
 })

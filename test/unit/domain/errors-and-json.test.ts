@@ -1,4 +1,4 @@
-import { Either, Schema } from "effect"
+import { Result, Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
@@ -38,9 +38,9 @@ describe("errors", () => {
 
   it("turn a parse error into every distinct issue", () => {
     const schema = Schema.Struct({ a: Schema.Number, b: Schema.Array(Schema.String) })
-    const result = Schema.decodeUnknownEither(schema, { errors: "all" })({ a: "x", b: [1, "ok", 2] })
-    if (Either.isRight(result)) throw new Error("expected a failure")
-    expect(issuesFromParseError(result.left, "data").map((issue) => issue.path)).toEqual(["data.a", "data.b[0]", "data.b[2]"])
+    const result = Schema.decodeUnknownResult(schema, { errors: "all" })({ a: "x", b: [1, "ok", 2] })
+    if (Result.isSuccess(result)) throw new Error("expected a failure")
+    expect(issuesFromParseError(result.failure, "data").map((issue) => issue.path)).toEqual(["data.a", "data.b[0]", "data.b[2]"])
   })
 })
 
@@ -63,7 +63,7 @@ describe("JSON values", () => {
     ["a nested function", { a: { b: () => 1 } }]
   ])("refuse %s", (_, value) => {
     expect(isJsonValue(value)).toBe(false)
-    expect(Either.isLeft(Schema.decodeUnknownEither(JsonValue)(value))).toBe(true)
+    expect(Result.isFailure(Schema.decodeUnknownResult(JsonValue)(value))).toBe(true)
   })
 
   it("refuse cycles but accept shared references", () => {
@@ -75,8 +75,8 @@ describe("JSON values", () => {
   })
 
   it("measure size in UTF-8 bytes", () => {
-    expect(jsonByteLength({ a: "é" })).toEqual(Either.right(Buffer.byteLength('{"a":"é"}')))
-    expect(Either.isLeft(jsonByteLength(undefined))).toBe(true)
+    expect(jsonByteLength({ a: "é" })).toEqual(Result.succeed(Buffer.byteLength('{"a":"é"}')))
+    expect(Result.isFailure(jsonByteLength(undefined))).toBe(true)
   })
 })
 

@@ -1,4 +1,4 @@
-import { Either, Schema } from "effect"
+import { Result, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import {
   decodePayload,
@@ -13,7 +13,7 @@ import { samplePayloads } from "./fixtures.js"
 
 const issuesOf = (type: string, data: unknown) => {
   const result = decodePayload(type, data)
-  return Either.isLeft(result) ? result.left.issues : []
+  return Result.isFailure(result) ? result.failure.issues : []
 }
 
 describe("event catalogue", () => {
@@ -39,14 +39,14 @@ describe("event catalogue", () => {
   })
 
   it("EventTypeName refuses unknown names with the valid list", () => {
-    const result = Schema.decodeUnknownEither(EventTypeName)("message.deleted")
-    expect(Either.isLeft(result) && result.left.message).toMatch(/valid types: message.created/)
+    const result = Schema.decodeUnknownResult(EventTypeName)("message.deleted")
+    expect(Result.isFailure(result) && result.failure.message).toMatch(/valid types: message.created/)
   })
 })
 
 describe.each(eventTypeList.map((definition) => definition.name))("payload of %s", (type) => {
   it("decodes a complete sample and keeps it unchanged", () => {
-    expect(decodePayload(type, samplePayloads[type])).toEqual(Either.right(samplePayloads[type]))
+    expect(decodePayload(type, samplePayloads[type])).toEqual(Result.succeed(samplePayloads[type]))
   })
 
   it("renders as JSON Schema", () => {
@@ -73,7 +73,7 @@ describe("payload decoding", () => {
 
   it("drops properties the schema does not know", () => {
     const withExtra = { ...(samplePayloads["webhook.test"] as object), internal: "secret" }
-    expect(decodePayload("webhook.test", withExtra)).toEqual(Either.right(samplePayloads["webhook.test"]))
+    expect(decodePayload("webhook.test", withExtra)).toEqual(Result.succeed(samplePayloads["webhook.test"]))
   })
 
   it("accepts optional fields left out", () => {
@@ -83,7 +83,7 @@ describe("payload decoding", () => {
       customer: { id: "u", name: "U" },
       channel: { id: "ch", type: "web", name: "Site" }
     }
-    expect(Either.isRight(decodePayload("message.created", minimal))).toBe(true)
+    expect(Result.isSuccess(decodePayload("message.created", minimal))).toBe(true)
   })
 
   it("reports nested issues with their path under data, all at once", () => {

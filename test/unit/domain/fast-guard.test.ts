@@ -1,4 +1,4 @@
-import { Either, Schema } from "effect"
+import { Result, Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
@@ -51,7 +51,7 @@ const mutate = (root: unknown, at: number, kind: "drop" | "add" | "replace", val
 describe("compiled payload guard", () => {
   for (const [type, schema] of payloads) {
     const guard = compileGuard(schema)!
-    const decode = Schema.decodeUnknownEither(schema as Schema.Schema<unknown>)
+    const decode = Schema.decodeUnknownResult(schema as Schema.Decoder<unknown>)
 
     it(`${type}: accepts only what the decoder accepts, and the decoder gives back the same value`, () => {
       expect(guard).toBeTypeOf("function")
@@ -63,13 +63,13 @@ describe("compiled payload guard", () => {
           for (const [at, kind, value] of mutations) mutate(input, at, kind, value)
           const decoded = decode(input)
           if (guard(input)) {
-            expect(Either.isRight(decoded)).toBe(true)
-            expect(Either.getOrThrow(decoded)).toEqual(input)
+            expect(Result.isSuccess(decoded)).toBe(true)
+            expect(Result.getOrThrow(decoded)).toEqual(input)
           }
           // What the guard accepts, decodePayload returns as it is; the rest it decodes as before.
           const viaPayload = decodePayload(type, input)
-          expect(Either.isRight(viaPayload)).toBe(Either.isRight(decoded))
-          if (Either.isRight(viaPayload) && Either.isRight(decoded)) expect(viaPayload.right).toEqual(decoded.right)
+          expect(Result.isSuccess(viaPayload)).toBe(Result.isSuccess(decoded))
+          if (Result.isSuccess(viaPayload) && Result.isSuccess(decoded)) expect(viaPayload.success).toEqual(decoded.success)
         }),
         { numRuns: 500 }
       )
@@ -87,18 +87,18 @@ describe("compiled payload guard", () => {
     expect(guard(valid)).toBe(true)
     // An unknown property: the decoder drops it, so the value would change.
     expect(guard({ ...valid, extra: 1 })).toBe(false)
-    expect(Either.getOrThrow(decodePayload("message.created", { ...valid, extra: 1 }))).toEqual(valid)
+    expect(Result.getOrThrow(decodePayload("message.created", { ...valid, extra: 1 }))).toEqual(valid)
     // An optional property present as undefined, a wrong type, a refinement, a missing property.
     expect(guard({ ...valid, customer: { ...valid.customer, email: undefined } })).toBe(false)
     expect(guard({ ...valid, channel: { ...valid.channel, type: "fax" } })).toBe(false)
     expect(guard({ ...valid, message: { ...valid.message, createdAt: "yesterday" } })).toBe(false)
     expect(guard({ ...valid, customer: { id: "u1" } })).toBe(false)
     expect(guard(null)).toBe(false)
-    expect(Either.isLeft(decodePayload("message.created", { ...valid, customer: { id: "u1" } }))).toBe(true)
+    expect(Result.isFailure(decodePayload("message.created", { ...valid, customer: { id: "u1" } }))).toBe(true)
   })
 
   it("compiles no guard for a schema that transforms", () => {
     expect(compileGuard(Schema.Struct({ n: Schema.NumberFromString }))).toBeUndefined()
-    expect(compileGuard(Schema.Struct({ a: Schema.String, d: Schema.optional(Schema.Date) }))).toBeUndefined()
+    expect(compileGuard(Schema.Struct({ a: Schema.String, d: Schema.optional(Schema.DateFromString) }))).toBeUndefined()
   })
 })

@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import { Result } from "effect"
 import { signingSecretFromBytes } from "../../../src/domain/credentials.js"
 import type { EventTypeName } from "../../../src/domain/event-types.js"
 import {
@@ -64,14 +64,14 @@ export const samplePayloads: { readonly [N in EventTypeName]: unknown } = {
 
 export const settings = (input: unknown, allowPrivateTargets = false): ValidWebhookSettings => {
   const result = validateCreateWebhook(input, { allowPrivateTargets })
-  if (Either.isLeft(result)) throw new Error(`fixture is invalid: ${result.left.message}`)
-  return result.right
+  if (Result.isFailure(result)) throw new Error(`fixture is invalid: ${result.failure.message}`)
+  return result.success
 }
 
 export const patch = (input: unknown): ValidWebhookPatch => {
   const result = validateWebhookPatch(input, { allowPrivateTargets: false })
-  if (Either.isLeft(result)) throw new Error(`fixture is invalid: ${result.left.message}`)
-  return result.right
+  if (Result.isFailure(result)) throw new Error(`fixture is invalid: ${result.failure.message}`)
+  return result.success
 }
 
 export const validInput = {

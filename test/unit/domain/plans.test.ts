@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import { Result } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
@@ -11,7 +11,7 @@ import {
 
 const issuesOf = (input: string) => {
   const result = parsePlanTable(input)
-  return Either.isLeft(result) ? result.left.issues : []
+  return Result.isFailure(result) ? result.failure.issues : []
 }
 
 describe("plans", () => {
@@ -32,7 +32,7 @@ describe("plans", () => {
     [" free = 1 , scale=5 ,", { free: 1, pro: 50, scale: 5 }],
     ["free=0", { free: 0, pro: 50, scale: 1000 }]
   ])("parses %j", (input, table) => {
-    expect(parsePlanTable(input)).toEqual(Either.right(table))
+    expect(parsePlanTable(input)).toEqual(Result.succeed(table))
   })
 
   it.each([
@@ -49,7 +49,7 @@ describe("plans", () => {
 
   it("reports every problem at once and keeps the input", () => {
     const result = parsePlanTable("gold=1,free=x")
-    expect(Either.isLeft(result) && result.left.input).toBe("gold=1,free=x")
+    expect(Result.isFailure(result) && result.failure.input).toBe("gold=1,free=x")
     expect(issuesOf("gold=1,free=x")).toHaveLength(2)
   })
 
@@ -57,7 +57,7 @@ describe("plans", () => {
     const limit = fc.integer({ min: 0, max: 1_000_000 })
     fc.assert(fc.property(limit, limit, limit, (free, pro, scale) => {
       const table = { free, pro, scale }
-      expect(parsePlanTable(formatPlanTable(table))).toEqual(Either.right(table))
+      expect(parsePlanTable(formatPlanTable(table))).toEqual(Result.succeed(table))
     }))
   })
 

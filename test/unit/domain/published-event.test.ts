@@ -1,4 +1,4 @@
-import { Either, Schema } from "effect"
+import { Result, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { EventIdConflict, PayloadTooLarge, ValidationFailed } from "../../../src/domain/errors.js"
 import {
@@ -39,42 +39,42 @@ const published: EventPublished = {
   publishedAt: "2025-03-01T12:00:00.000Z"
 }
 
-const issuesOf = (result: Either.Either<unknown, unknown>) =>
-  Either.isLeft(result) && result.left instanceof ValidationFailed ? result.left.issues : []
+const issuesOf = (result: Result.Result<unknown, unknown>) =>
+  Result.isFailure(result) && result.failure instanceof ValidationFailed ? result.failure.issues : []
 
 describe("publishing an event", () => {
   it("records EventPublished with publishedAt = now and occurredAt defaulting to now", () => {
-    expect(decide(publish(), initialState)).toEqual(Either.right([published]))
+    expect(decide(publish(), initialState)).toEqual(Result.succeed([published]))
   })
 
   it("keeps the publisher's occurredAt, normalized to UTC", () => {
     expect(decide(publish({ occurredAt: "2025-03-01T14:30:00+03:00" }), initialState)).toEqual(
-      Either.right([{ ...published, occurredAt: "2025-03-01T11:30:00.000Z" }])
+      Result.succeed([{ ...published, occurredAt: "2025-03-01T11:30:00.000Z" }])
     )
   })
 
   it("stores the decoded payload, without unknown fields", () => {
     const data = { ...(samplePayloads["user.updated"] as object), debug: { internal: true } }
-    const result = Either.getOrThrow(decide(publish({ type: "user.updated", data }), initialState))
+    const result = Result.getOrThrow(decide(publish({ type: "user.updated", data }), initialState))
     expect(result[0]?.data).toEqual(samplePayloads["user.updated"])
   })
 
   it("is idempotent on the event id for the same account", () => {
     const state: PublishedEventState = evolve(initialState, published)
-    expect(decide(publish(), state)).toEqual(Either.right([]))
-    expect(decide(publish({ data: { different: true } }), state)).toEqual(Either.right([]))
+    expect(decide(publish(), state)).toEqual(Result.succeed([]))
+    expect(decide(publish({ data: { different: true } }), state)).toEqual(Result.succeed([]))
   })
 
   it("refuses the same id from another account instead of dropping its event", () => {
     const state = evolve(initialState, published)
-    expect(decide(publish({ accountId: "acc_2" }), state)).toEqual(Either.left(new EventIdConflict({ eventId: "evt_1" })))
+    expect(decide(publish({ accountId: "acc_2" }), state)).toEqual(Result.fail(new EventIdConflict({ eventId: "evt_1" })))
   })
 
   it("refuses a payload over the limit with the limit and the size", () => {
     const data = { blob: "x".repeat(100) }
     const size = JSON.stringify(data).length
     expect(decide(publish({ data, maxPayloadBytes: size - 1 }), initialState))
-      .toEqual(Either.left(new PayloadTooLarge({ limit: size - 1, size })))
+      .toEqual(Result.fail(new PayloadTooLarge({ limit: size - 1, size })))
   })
 
   it("measures the size in UTF-8 bytes", () => {
@@ -82,7 +82,7 @@ describe("publishing an event", () => {
     const bytes = Buffer.byteLength(JSON.stringify(data))
     expect(bytes).toBeGreaterThan(JSON.stringify(data).length)
     expect(decide(publish({ data, maxPayloadBytes: bytes - 1 }), initialState))
-      .toEqual(Either.left(new PayloadTooLarge({ limit: bytes - 1, size: bytes })))
+      .toEqual(Result.fail(new PayloadTooLarge({ limit: bytes - 1, size: bytes })))
   })
 
   it("has a 256 KiB default limit", () => {
@@ -126,7 +126,7 @@ describe("publishing a test event", () => {
       PublishedEventCommand.PublishTestEvent({ eventId: "evt_t", accountId, webhookId: "wh_1", now }),
       initialState
     )
-    expect(result).toEqual(Either.right([{
+    expect(result).toEqual(Result.succeed([{
       _tag: "EventPublished",
       eventId: "evt_t",
       accountId,
@@ -148,10 +148,10 @@ describe("EventPublished", () => {
 
 describe("PublishEventInput", () => {
   it("accepts an optional id and refuses unsafe ones", () => {
-    const decode = Schema.decodeUnknownEither(PublishEventInput)
-    expect(Either.isRight(decode({ type: "message.created", data: {} }))).toBe(true)
-    expect(Either.isRight(decode({ id: "order-42:v1", type: "message.created", data: {} }))).toBe(true)
-    expect(Either.isLeft(decode({ id: "../etc", type: "message.created", data: {} }))).toBe(true)
-    expect(Either.isLeft(decode({ id: "x".repeat(201), type: "message.created", data: {} }))).toBe(true)
+    const decode = Schema.decodeUnknownResult(PublishEventInput)
+    expect(Result.isSuccess(decode({ type: "message.created", data: {} }))).toBe(true)
+    expect(Result.isSuccess(decode({ id: "order-42:v1", type: "message.created", data: {} }))).toBe(true)
+    expect(Result.isFailure(decode({ id: "../etc", type: "message.created", data: {} }))).toBe(true)
+    expect(Result.isFailure(decode({ id: "x".repeat(201), type: "message.created", data: {} }))).toBe(true)
   })
 })

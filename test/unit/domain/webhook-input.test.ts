@@ -1,4 +1,4 @@
-import { Either, JSONSchema, Schema } from "effect"
+import { Result, Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { ValidationIssue } from "../../../src/domain/errors.js"
@@ -18,7 +18,7 @@ const dev = { allowPrivateTargets: true }
 
 const issuesOf = (input: unknown, context = strict): ReadonlyArray<ValidationIssue> => {
   const result = validateCreateWebhook(input, context)
-  return Either.isLeft(result) ? result.left.issues : []
+  return Result.isFailure(result) ? result.failure.issues : []
 }
 
 const accepts = (input: unknown, context = strict) => expect(issuesOf(input, context)).toEqual([])
@@ -30,7 +30,7 @@ describe("webhook input: name", () => {
     accepts({ ...validInput, name: "a" })
     accepts({ ...validInput, name: "x".repeat(100) })
     const result = validateCreateWebhook({ ...validInput, name: "  Orders  " }, strict)
-    expect(Either.getOrThrow(result).name).toBe("Orders")
+    expect(Result.getOrThrow(result).name).toBe("Orders")
   })
 
   it.each([
@@ -98,7 +98,7 @@ describe("webhook input: events", () => {
       ...validInput,
       events: ["user.updated", "message.created", "user.updated", "message.created"]
     }, strict)
-    expect(Either.getOrThrow(result).events).toEqual(["user.updated", "message.created"])
+    expect(Result.getOrThrow(result).events).toEqual(["user.updated", "message.created"])
   })
 
   it("refuses an empty list", () => refuses({ ...validInput, events: [] }, "events", /at least one/))
@@ -170,7 +170,7 @@ describe("webhook input: custom headers", () => {
     fc.assert(fc.property(fc.dictionary(fc.string(), fc.string(), { maxKeys: 25 }), (headers) => {
       const issues = headerIssues(headers)
       const result = validateCreateWebhook({ ...validInput, headers }, strict)
-      expect(Either.isRight(result)).toBe(issues.length === 0)
+      expect(Result.isSuccess(result)).toBe(issues.length === 0)
     }))
   })
 
@@ -179,8 +179,8 @@ describe("webhook input: custom headers", () => {
     const name = fc.string({ unit: tokenChar, minLength: 1, maxLength: 20 })
     fc.assert(fc.property(fc.dictionary(name, fc.string({ maxLength: 50 }), { maxKeys: 5 }), (headers) => {
       const result = validateCreateWebhook({ ...validInput, headers }, strict)
-      if (Either.isRight(result)) {
-        for (const [key, value] of Object.entries(result.right.headers)) {
+      if (Result.isSuccess(result)) {
+        for (const [key, value] of Object.entries(result.success.headers)) {
           expect(isReservedHeaderName(key)).toBe(false)
           expect(value).not.toMatch(/[\r\n\u0000]/)
         }
@@ -194,7 +194,7 @@ describe("webhook input: delivery policy", () => {
     accepts({ ...validInput, retrySchedule: [], maxConcurrency: 1, rateLimit: 1 })
     accepts({ ...validInput, retrySchedule: Array.from({ length: 20 }, () => 604_800), maxConcurrency: 100, rateLimit: 10_000 })
     accepts({ ...validInput, retrySchedule: null, maxConcurrency: null, rateLimit: null })
-    const result = Either.getOrThrow(validateCreateWebhook(validInput, strict))
+    const result = Result.getOrThrow(validateCreateWebhook(validInput, strict))
     expect(result).toMatchObject({ headers: {}, retrySchedule: null, maxConcurrency: null, rateLimit: null })
   })
 
@@ -240,7 +240,7 @@ describe("webhook input: all issues at once", () => {
 
 describe("webhook patch", () => {
   it("accepts an empty patch", () => {
-    expect(Either.getOrThrow(validateWebhookPatch({}, strict))).toEqual({})
+    expect(Result.getOrThrow(validateWebhookPatch({}, strict))).toEqual({})
   })
 
   it("keeps only the fields given, trims the name, de-duplicates events, keeps null resets", () => {
@@ -248,23 +248,23 @@ describe("webhook patch", () => {
       { name: " New ", events: ["user.updated", "user.updated"], rateLimit: null },
       strict
     )
-    expect(Either.getOrThrow(result)).toEqual({ name: "New", events: ["user.updated"], rateLimit: null })
+    expect(Result.getOrThrow(result)).toEqual({ name: "New", events: ["user.updated"], rateLimit: null })
   })
 
   it("applies the same rules as creation", () => {
     const result = validateWebhookPatch({ name: "", url: "http://example.com", events: [] }, strict)
-    expect(Either.isLeft(result) && result.left.issues.map((issue) => issue.path).sort())
+    expect(Result.isFailure(result) && result.failure.issues.map((issue) => issue.path).sort())
       .toEqual(["events", "name", "url"])
-    expect(Either.isRight(validateWebhookPatch({ url: "http://example.com" }, dev))).toBe(true)
+    expect(Result.isSuccess(validateWebhookPatch({ url: "http://example.com" }, dev))).toBe(true)
   })
 })
 
 describe("webhook input schemas", () => {
   it("render as JSON Schema for the OpenAPI document", () => {
-    const create = JSON.stringify(JSONSchema.make(CreateWebhookInput))
+    const create = JSON.stringify(Schema.toJsonSchemaDocument(CreateWebhookInput))
     expect(create).toContain("\"maxLength\":100")
     expect(create).toContain("message.created")
-    expect(() => JSONSchema.make(UpdateWebhookInput)).not.toThrow()
+    expect(() => Schema.toJsonSchemaDocument(UpdateWebhookInput)).not.toThrow()
   })
 
   it("decode their own output again (an HttpApi payload can be re-validated)", () => {

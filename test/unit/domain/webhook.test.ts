@@ -1,4 +1,4 @@
-import { Either, Schema } from "effect"
+import { Result, Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
@@ -50,7 +50,7 @@ type Case = readonly [
   string,
   ReadonlyArray<WebhookEvent>,
   WebhookCommand,
-  Either.Either<ReadonlyArray<WebhookEvent>, unknown>
+  Result.Result<ReadonlyArray<WebhookEvent>, unknown>
 ]
 
 const cases: ReadonlyArray<Case> = [
@@ -63,7 +63,7 @@ const cases: ReadonlyArray<Case> = [
       secret: secret(1),
       now
     }),
-    Either.right([created])
+    Result.succeed([created])
   ],
   [
     "creating with a policy",
@@ -74,82 +74,82 @@ const cases: ReadonlyArray<Case> = [
       secret: secret(1),
       now
     }),
-    Either.right([{ ...created, headers: {}, retrySchedule: [1, 60], maxConcurrency: 5, rateLimit: 20 }])
+    Result.succeed([{ ...created, headers: {}, retrySchedule: [1, 60], maxConcurrency: 5, rateLimit: 20 }])
   ],
   [
     "creating it twice",
     [created],
     WebhookCommand.CreateWebhook({ ...ids, settings: settings(validInput), secret: secret(1), now }),
-    Either.left(new WebhookAlreadyExists({ webhookId }))
+    Result.fail(new WebhookAlreadyExists({ webhookId }))
   ],
   [
     "creating with a malformed secret",
     [],
     WebhookCommand.CreateWebhook({ ...ids, settings: settings(validInput), secret: "hunter2", now }),
-    Either.left(new ValidationFailed({ issues: [{ path: "secret", message: "must be a whsec_ signing secret" }] }))
+    Result.fail(new ValidationFailed({ issues: [{ path: "secret", message: "must be a whsec_ signing secret" }] }))
   ],
-  ["any command on a missing webhook", [], WebhookCommand.PauseWebhook(ids), Either.left(new WebhookNotFound({ webhookId }))],
+  ["any command on a missing webhook", [], WebhookCommand.PauseWebhook(ids), Result.fail(new WebhookNotFound({ webhookId }))],
   [
     "any command from another account",
     [created],
     WebhookCommand.PauseWebhook({ webhookId, accountId: "acc_other" }),
-    Either.left(new WebhookNotFound({ webhookId }))
+    Result.fail(new WebhookNotFound({ webhookId }))
   ],
-  ["an empty patch", [created], update({}), Either.right([])],
+  ["an empty patch", [created], update({}), Result.succeed([])],
   [
     "a patch equal to the current settings",
     [created],
     update({ name: "Orders", url: created.url, events: ["message.created"], headers: created.headers, rateLimit: null }),
-    Either.right([])
+    Result.succeed([])
   ],
-  ["renaming", [created], update({ name: "Orders v2" }), Either.right([{ _tag: "WebhookRenamed", name: "Orders v2" }])],
+  ["renaming", [created], update({ name: "Orders v2" }), Result.succeed([{ _tag: "WebhookRenamed", name: "Orders v2" }])],
   [
     "changing the URL",
     [created],
     update({ url: "https://new.example.com/h" }),
-    Either.right([{ _tag: "WebhookUrlChanged", url: "https://new.example.com/h" }])
+    Result.succeed([{ _tag: "WebhookUrlChanged", url: "https://new.example.com/h" }])
   ],
   [
     "changing the events",
     [created],
     update({ events: ["user.updated", "message.created"] }),
-    Either.right([{ _tag: "WebhookEventsChanged", events: ["user.updated", "message.created"] }])
+    Result.succeed([{ _tag: "WebhookEventsChanged", events: ["user.updated", "message.created"] }])
   ],
   [
     "reordering the same events",
     [{ ...created, events: ["message.created", "user.updated"] }],
     update({ events: ["user.updated", "message.created", "user.updated"] }),
-    Either.right([])
+    Result.succeed([])
   ],
   [
     "changing the headers",
     [created],
     update({ headers: {} }),
-    Either.right([{ _tag: "WebhookHeadersChanged", headers: {} }])
+    Result.succeed([{ _tag: "WebhookHeadersChanged", headers: {} }])
   ],
   [
     "changing a header value only",
     [created],
     update({ headers: { "X-Api-Key": "new-value" } }),
-    Either.right([{ _tag: "WebhookHeadersChanged", headers: { "X-Api-Key": "new-value" } }])
+    Result.succeed([{ _tag: "WebhookHeadersChanged", headers: { "X-Api-Key": "new-value" } }])
   ],
   [
     "changing one policy field carries all three",
     [{ ...created, retrySchedule: [5, 10], maxConcurrency: 4 }],
     update({ rateLimit: 50 }),
-    Either.right([{ _tag: "WebhookPolicyChanged", retrySchedule: [5, 10], maxConcurrency: 4, rateLimit: 50 }])
+    Result.succeed([{ _tag: "WebhookPolicyChanged", retrySchedule: [5, 10], maxConcurrency: 4, rateLimit: 50 }])
   ],
   [
     "resetting the retry schedule to the default",
     [{ ...created, retrySchedule: [5, 10] }],
     update({ retrySchedule: null }),
-    Either.right([{ _tag: "WebhookPolicyChanged", retrySchedule: null, maxConcurrency: null, rateLimit: null }])
+    Result.succeed([{ _tag: "WebhookPolicyChanged", retrySchedule: null, maxConcurrency: null, rateLimit: null }])
   ],
   [
     "setting the retry schedule it already has",
     [{ ...created, retrySchedule: [5, 10] }],
     update({ retrySchedule: [5, 10] }),
-    Either.right([])
+    Result.succeed([])
   ],
   [
     "changing everything emits one event per group, in a fixed order",
@@ -161,7 +161,7 @@ const cases: ReadonlyArray<Case> = [
       headers: { "X-A": "1" },
       maxConcurrency: 2
     }),
-    Either.right([
+    Result.succeed([
       { _tag: "WebhookRenamed", name: "N" },
       { _tag: "WebhookUrlChanged", url: "https://n.example.com/" },
       { _tag: "WebhookEventsChanged", events: ["session.updated"] },
@@ -169,31 +169,31 @@ const cases: ReadonlyArray<Case> = [
       { _tag: "WebhookPolicyChanged", retrySchedule: null, maxConcurrency: 2, rateLimit: null }
     ])
   ],
-  ["updating a paused webhook", [created, paused], update({ name: "P" }), Either.right([{ _tag: "WebhookRenamed", name: "P" }])],
-  ["pausing", [created], WebhookCommand.PauseWebhook(ids), Either.right([paused])],
-  ["pausing a paused webhook (idempotent)", [created, paused], WebhookCommand.PauseWebhook(ids), Either.right([])],
-  ["pausing a disabled webhook records the pause", [created, disabled], WebhookCommand.PauseWebhook(ids), Either.right([paused])],
-  ["resuming", [created, paused], WebhookCommand.ResumeWebhook(ids), Either.right([{ _tag: "WebhookResumed" }])],
-  ["resuming an active webhook (idempotent)", [created], WebhookCommand.ResumeWebhook(ids), Either.right([])],
-  ["resuming re-enables a disabled webhook", [created, disabled], WebhookCommand.ResumeWebhook(ids), Either.right([{ _tag: "WebhookResumed" }])],
+  ["updating a paused webhook", [created, paused], update({ name: "P" }), Result.succeed([{ _tag: "WebhookRenamed", name: "P" }])],
+  ["pausing", [created], WebhookCommand.PauseWebhook(ids), Result.succeed([paused])],
+  ["pausing a paused webhook (idempotent)", [created, paused], WebhookCommand.PauseWebhook(ids), Result.succeed([])],
+  ["pausing a disabled webhook records the pause", [created, disabled], WebhookCommand.PauseWebhook(ids), Result.succeed([paused])],
+  ["resuming", [created, paused], WebhookCommand.ResumeWebhook(ids), Result.succeed([{ _tag: "WebhookResumed" }])],
+  ["resuming an active webhook (idempotent)", [created], WebhookCommand.ResumeWebhook(ids), Result.succeed([])],
+  ["resuming re-enables a disabled webhook", [created, disabled], WebhookCommand.ResumeWebhook(ids), Result.succeed([{ _tag: "WebhookResumed" }])],
   [
     "disabling",
     [created],
     WebhookCommand.DisableWebhook({ ...ids, reason: " endpoint failing for 5 days " }),
-    Either.right([disabled])
+    Result.succeed([disabled])
   ],
-  ["disabling a disabled webhook", [created, disabled], WebhookCommand.DisableWebhook({ ...ids, reason: "again" }), Either.right([])],
+  ["disabling a disabled webhook", [created, disabled], WebhookCommand.DisableWebhook({ ...ids, reason: "again" }), Result.succeed([])],
   [
     "disabling without a reason",
     [created],
     WebhookCommand.DisableWebhook({ ...ids, reason: " " }),
-    Either.left(new ValidationFailed({ issues: [{ path: "reason", message: "must not be empty" }] }))
+    Result.fail(new ValidationFailed({ issues: [{ path: "reason", message: "must not be empty" }] }))
   ],
   [
     "rotating the secret",
     [created],
     WebhookCommand.RotateSecret({ ...ids, newSecret: secret(2), now, overlapSeconds: 3600 }),
-    Either.right([{
+    Result.succeed([{
       _tag: "WebhookSecretRotated",
       secret: secret(2),
       previousSecretExpiresAt: "2025-03-01T13:00:00.000Z"
@@ -203,16 +203,16 @@ const cases: ReadonlyArray<Case> = [
     "rotating to the current secret",
     [created],
     WebhookCommand.RotateSecret({ ...ids, newSecret: secret(1), now, overlapSeconds: 0 }),
-    Either.left(new ValidationFailed({ issues: [{ path: "secret", message: "must differ from the current secret" }] }))
+    Result.fail(new ValidationFailed({ issues: [{ path: "secret", message: "must differ from the current secret" }] }))
   ],
   [
     "rotating with a negative overlap",
     [created],
     WebhookCommand.RotateSecret({ ...ids, newSecret: secret(2), now, overlapSeconds: -1 }),
-    Either.left(new ValidationFailed({ issues: [{ path: "overlapSeconds", message: "must be an integer from 0 to 604800" }] }))
+    Result.fail(new ValidationFailed({ issues: [{ path: "overlapSeconds", message: "must be an integer from 0 to 604800" }] }))
   ],
-  ["deleting", [created], WebhookCommand.DeleteWebhook(ids), Either.right([deleted])],
-  ["deleting a paused webhook", [created, paused], WebhookCommand.DeleteWebhook(ids), Either.right([deleted])],
+  ["deleting", [created], WebhookCommand.DeleteWebhook(ids), Result.succeed([deleted])],
+  ["deleting a paused webhook", [created, paused], WebhookCommand.DeleteWebhook(ids), Result.succeed([deleted])],
   ...(
     [
       ["deleting again", WebhookCommand.DeleteWebhook(ids)],
@@ -222,18 +222,18 @@ const cases: ReadonlyArray<Case> = [
       ["rotating after delete", WebhookCommand.RotateSecret({ ...ids, newSecret: secret(3), now, overlapSeconds: 0 })],
       ["disabling after delete", WebhookCommand.DisableWebhook({ ...ids, reason: "r" })]
     ] as const
-  ).map(([label, command]): Case => [label, [created, deleted], command, Either.left(new WebhookAlreadyDeleted({ webhookId }))]),
+  ).map(([label, command]): Case => [label, [created, deleted], command, Result.fail(new WebhookAlreadyDeleted({ webhookId }))]),
   [
     "creating over a deleted webhook",
     [created, deleted],
     WebhookCommand.CreateWebhook({ ...ids, settings: settings(validInput), secret: secret(1), now }),
-    Either.left(new WebhookAlreadyExists({ webhookId }))
+    Result.fail(new WebhookAlreadyExists({ webhookId }))
   ],
   [
     "another account asking about a deleted webhook learns nothing",
     [created, deleted],
     WebhookCommand.PauseWebhook({ webhookId, accountId: "acc_other" }),
-    Either.left(new WebhookNotFound({ webhookId }))
+    Result.fail(new WebhookNotFound({ webhookId }))
   ]
 ]
 
@@ -344,7 +344,7 @@ describe("signingSecrets", () => {
 
   it("a zero overlap retires the previous secret at once", () => {
     const decided = decide(WebhookCommand.RotateSecret({ ...ids, newSecret: secret(2), now, overlapSeconds: 0 }), fold([created]))
-    const state = fold(Either.getOrThrow(decided), fold([created]))
+    const state = fold(Result.getOrThrow(decided), fold([created]))
     expect(signingSecrets(state, now)).toEqual([secret(2)])
   })
 
@@ -422,10 +422,10 @@ describe("webhook properties", () => {
   it("applying an update's events then re-deciding the same update records nothing", () => {
     fc.assert(fc.property(fc.array(patchInput, { maxLength: 5 }), patchInput, (earlier, next) => {
       let state = fold([created])
-      for (const input of earlier) state = fold(Either.getOrThrow(decide(update(input), state)), state)
-      const first = Either.getOrThrow(decide(update(next), state))
+      for (const input of earlier) state = fold(Result.getOrThrow(decide(update(input), state)), state)
+      const first = Result.getOrThrow(decide(update(next), state))
       const after = fold(first, state)
-      expect(decide(update(next), after)).toEqual(Either.right([]))
+      expect(decide(update(next), after)).toEqual(Result.succeed([]))
       // Every field the patch names now has the patched value.
       for (const [key, value] of Object.entries(next)) {
         expect(after).toHaveProperty(key, value)
@@ -437,9 +437,9 @@ describe("webhook properties", () => {
     fc.assert(fc.property(fc.array(lifecycle, { maxLength: 20 }), (commands) => {
       let state = fold([created])
       for (const command of commands) {
-        const events = Either.getOrThrow(decide(command, state))
+        const events = Result.getOrThrow(decide(command, state))
         state = fold(events, state)
-        expect(decide(command, state)).toEqual(Either.right([]))
+        expect(decide(command, state)).toEqual(Result.succeed([]))
         expect(state.status).not.toBe("deleted")
       }
     }))
