@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Either } from "effect"
+import { Effect, Result } from "effect"
 import { conflictingStream, EventStore } from "../../../src/eventstore/event-store.js"
 import type { NewEvent } from "../../../src/eventstore/types.js"
 import { TestEventStore } from "../../support/database.js"
@@ -35,16 +35,16 @@ layer(TestEventStore(), { excludeTestServices: true })("event store: append", (i
     Effect.gen(function* () {
       const store = yield* EventStore
       yield* store.append("thing-2", "no_stream", [newEvent()])
-      const again = yield* Effect.either(store.append("thing-2", "no_stream", [newEvent()]))
-      expect(Either.isLeft(again) && again.left).toMatchObject({ _tag: "WrongExpectedVersion", expected: "no_stream", actual: 1 })
-      const stale = yield* Effect.either(store.append("thing-2", 5, [newEvent()]))
-      expect(Either.isLeft(stale) && stale.left).toMatchObject({ streamId: "thing-2", expected: 5, actual: 1 })
+      const again = yield* Effect.result(store.append("thing-2", "no_stream", [newEvent()]))
+      expect(Result.isFailure(again) && again.failure).toMatchObject({ _tag: "WrongExpectedVersion", expected: "no_stream", actual: 1 })
+      const stale = yield* Effect.result(store.append("thing-2", 5, [newEvent()]))
+      expect(Result.isFailure(stale) && stale.failure).toMatchObject({ streamId: "thing-2", expected: 5, actual: 1 })
       const exact = yield* store.append("thing-2", 1, [newEvent()])
       expect(exact.nextExpectedVersion).toBe(2)
       const any = yield* store.append("thing-2", "any", [newEvent(), newEvent()])
       expect(any.nextExpectedVersion).toBe(4)
-      const missing = yield* Effect.either(store.append("thing-missing", 3, [newEvent()]))
-      expect(Either.isLeft(missing) && missing.left).toMatchObject({ _tag: "WrongExpectedVersion", actual: 0 })
+      const missing = yield* Effect.result(store.append("thing-missing", 3, [newEvent()]))
+      expect(Result.isFailure(missing) && missing.failure).toMatchObject({ _tag: "WrongExpectedVersion", actual: 0 })
     }))
 
   it.effect("two appends at the same expected version: exactly one wins", () =>
@@ -52,13 +52,13 @@ layer(TestEventStore(), { excludeTestServices: true })("event store: append", (i
       const store = yield* EventStore
       yield* store.append("race-1", "no_stream", [newEvent()])
       const attempts = yield* Effect.all(
-        Array.from({ length: 8 }, () => Effect.either(store.append("race-1", 1, [newEvent()]))),
+        Array.from({ length: 8 }, () => Effect.result(store.append("race-1", 1, [newEvent()]))),
         { concurrency: "unbounded" }
       )
-      const wins = attempts.filter(Either.isRight)
-      const losses = attempts.filter(Either.isLeft)
+      const wins = attempts.filter(Result.isSuccess)
+      const losses = attempts.filter(Result.isFailure)
       expect(wins).toHaveLength(1)
-      expect(losses.every((l) => l.left._tag === "WrongExpectedVersion")).toBe(true)
+      expect(losses.every((l) => l.failure._tag === "WrongExpectedVersion")).toBe(true)
       expect(yield* store.readStream("race-1")).toHaveLength(2)
     }))
 
@@ -98,21 +98,21 @@ layer(TestEventStore(), { excludeTestServices: true })("event store: append", (i
       expect(third.events).toEqual(first.events)
       expect(yield* store.readStream("retry-1")).toHaveLength(2)
       // The same id in another stream is not a retry.
-      const other = yield* Effect.either(store.append("retry-2", "any", [events[0]!]))
-      expect(Either.isLeft(other) && other.left._tag).toBe("DuplicateEventId")
+      const other = yield* Effect.result(store.append("retry-2", "any", [events[0]!]))
+      expect(Result.isFailure(other) && other.failure._tag).toBe("DuplicateEventId")
     }))
 
   it.effect("a batch over many streams is all or nothing", () =>
     Effect.gen(function* () {
       const store = yield* EventStore
       yield* store.append("batch-b", "no_stream", [newEvent()])
-      const failed = yield* Effect.either(
+      const failed = yield* Effect.result(
         store.appendBatch([
           { streamId: "batch-a", expectedVersion: "no_stream", events: [newEvent()] },
           { streamId: "batch-b", expectedVersion: "no_stream", events: [newEvent()] }
         ])
       )
-      expect(Either.isLeft(failed) && failed.left).toMatchObject({ _tag: "WrongExpectedVersion", streamId: "batch-b" })
+      expect(Result.isFailure(failed) && failed.failure).toMatchObject({ _tag: "WrongExpectedVersion", streamId: "batch-b" })
       expect(yield* store.readStream("batch-a")).toHaveLength(0)
       const ok = yield* store.appendBatch([
         { streamId: "batch-a", expectedVersion: "no_stream", events: [newEvent(), newEvent()] },
@@ -144,20 +144,20 @@ layer(TestEventStore(), { excludeTestServices: true })("event store: append", (i
       expect(done[0]!.events).toHaveLength(1)
       expect(yield* checkpoint).toEqual([{ transaction_id: "7", global_position: "70" }])
       // From a stale checkpoint: overtaken, nothing appended.
-      const stale = yield* Effect.either(
+      const stale = yield* Effect.result(
         store.appendAdvancingReactor("test-reactor", start, { transactionId: 8n, globalPosition: 80n }, [
           { streamId: "reacted-2", expectedVersion: "no_stream", events: [newEvent("Reacted")] }
         ])
       )
-      expect(Either.isLeft(stale) && stale.left._tag).toBe("ReactorOvertaken")
+      expect(Result.isFailure(stale) && stale.failure._tag).toBe("ReactorOvertaken")
       expect(yield* store.readStream("reacted-2")).toHaveLength(0)
       // A conflicting append: the checkpoint does not move either.
-      const conflict = yield* Effect.either(
+      const conflict = yield* Effect.result(
         store.appendAdvancingReactor("test-reactor", next, { transactionId: 9n, globalPosition: 90n }, [
           { streamId: "reacted-1", expectedVersion: "no_stream", events: [newEvent("Reacted")] }
         ])
       )
-      expect(Either.isLeft(conflict) && conflict.left._tag).toBe("WrongExpectedVersion")
+      expect(Result.isFailure(conflict) && conflict.failure._tag).toBe("WrongExpectedVersion")
       expect(yield* checkpoint).toEqual([{ transaction_id: "7", global_position: "70" }])
       // Nothing to append: the checkpoint still moves.
       yield* store.appendAdvancingReactor("test-reactor", next, { transactionId: 9n, globalPosition: 90n }, [])
@@ -175,9 +175,10 @@ layer(TestEventStore(), { excludeTestServices: true })("event store: append", (i
         "TRUNCATE events",
         "TRUNCATE events CASCADE"
       ]) {
-        const result = yield* Effect.either(sql.unsafe(statement))
-        expect(Either.isLeft(result), statement).toBe(true)
-        expect(String(Either.isLeft(result) && result.left.cause)).toContain("append-only")
+        const result = yield* Effect.result(sql.unsafe(statement))
+        expect(Result.isFailure(result), statement).toBe(true)
+        // @effect/sql-pg 4 keeps PostgreSQL's own error (its message, code, detail) as the reason's cause.
+        expect(String(Result.isFailure(result) && result.failure.reason.cause)).toContain("append-only")
       }
       expect(yield* store.readStream("immutable-1")).toHaveLength(1)
     }))
