@@ -32,22 +32,23 @@ export interface AccountCommandsShape {
   ) => Effect.Effect<Account.ApiKeyState, AccountCommandError>
 }
 
-export class AccountCommands extends Context.Tag("hookline/AccountCommands")<AccountCommands, AccountCommandsShape>() {}
+export class AccountCommands extends Context.Service<AccountCommands, AccountCommandsShape>()("hookline/AccountCommands") {}
 
-const decideAll = (commands: ReadonlyArray<Account.AccountCommand>, state: Account.AccountState) =>
-  Effect.reduce(
-    commands,
-    { state, events: [] as ReadonlyArray<Account.AccountEvent> },
-    (acc, command) =>
-      Effect.map(Account.decide(command, acc.state), (events) => ({
-        state: Account.fold(events, acc.state),
-        events: [...acc.events, ...events]
-      }))
-  )
+const decideAll = (commands: ReadonlyArray<Account.AccountCommand>, initial: Account.AccountState) =>
+  Effect.gen(function* () {
+    let state = initial
+    const events: Array<Account.AccountEvent> = []
+    for (const command of commands) {
+      const decided = yield* Effect.fromResult(Account.decide(command, state))
+      state = Account.fold(decided, state)
+      events.push(...decided)
+    }
+    return { state, events: events as ReadonlyArray<Account.AccountEvent> }
+  })
 
 /** After a successful decision on an existing account the state is open; anything else is a bug. */
 const requireOpen = (state: Account.AccountState) =>
-  state.status === "open" ? Effect.succeed(state) : Effect.dieMessage("account decided on without being open")
+  state.status === "open" ? Effect.succeed(state) : Effect.die(new Error("account decided on without being open"))
 
 export const make = Effect.gen(function* () {
   const store = yield* EventStore
@@ -108,7 +109,7 @@ export const make = Effect.gen(function* () {
         Effect.flatMap(requireOpen),
         Effect.flatMap((account) => {
           const key = account.keys.get(keyId)
-          return key === undefined ? Effect.dieMessage("a revoked key vanished from its account") : Effect.succeed(key)
+          return key === undefined ? Effect.die(new Error("a revoked key vanished from its account")) : Effect.succeed(key)
         })
       )
   })

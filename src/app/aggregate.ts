@@ -1,4 +1,4 @@
-import { Duration, Effect, Either, Schedule, Schema } from "effect"
+import { Duration, Effect, Result, Schedule, Schema } from "effect"
 import type { EventCodec } from "../eventstore/codec.js"
 import { EventStore } from "../eventstore/event-store.js"
 import type { WrongExpectedVersion } from "../eventstore/errors.js"
@@ -30,8 +30,8 @@ export const loadAggregate = <A extends { readonly _tag: string }, S>(
       // stream): the aggregate folds only its own events.
       if (options.skipOtherTypes === true && !codec.types.has(event.type)) continue
       const result = codec.decode(event)
-      if (Either.isLeft(result)) return yield* Effect.die(result.left)
-      decoded.push(result.right)
+      if (Result.isFailure(result)) return yield* Effect.die(result.failure)
+      decoded.push(result.success)
     }
     const version = recorded.length === 0 ? 0 : recorded[recorded.length - 1]!.streamVersion
     return { state: fold(decoded), version, events: recorded } satisfies Loaded<S>
@@ -59,11 +59,12 @@ const maxAttempts = 10
 export const withConflictRetry = <A, E, R>(attempt: Effect.Effect<A, E | WrongExpectedVersion, R>) =>
   attempt.pipe(
     Effect.retry({
-      while: (error) => isWrongExpectedVersion(error),
-      schedule: Schedule.exponential(Duration.millis(2), 1.5).pipe(
-        Schedule.jittered,
-        Schedule.intersect(Schedule.recurs(maxAttempts - 1))
-      )
+      // A plain boolean, not a type guard: retrying while it holds does not rule the error out afterwards.
+      while: (error): boolean => isWrongExpectedVersion(error),
+      schedule: Schedule.max([
+        Schedule.exponential(Duration.millis(2), 1.5).pipe(Schedule.jittered),
+        Schedule.recurs(maxAttempts - 1)
+      ])
     }),
     Effect.catchIf(isWrongExpectedVersion, (error) =>
       Effect.fail(new CommandConflict({ streamId: error.streamId, attempts: maxAttempts }))

@@ -17,7 +17,7 @@ export interface ApiKeyCacheShape {
  * round trip. Entries live `ttlMs`, so a key revoked through another process stops working within that
  * time; one revoked here is evicted at once. Bounded: the oldest entries go first.
  */
-export class ApiKeyCache extends Context.Tag("hookline/ApiKeyCache")<ApiKeyCache, ApiKeyCacheShape>() {
+export class ApiKeyCache extends Context.Service<ApiKeyCache, ApiKeyCacheShape>()("hookline/ApiKeyCache") {
   static readonly make = (options: { readonly ttlMs: number; readonly maxEntries: number }): ApiKeyCacheShape => {
     const entries = new Map<string, CachedKey & { readonly expiresAt: number }>()
     return {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto"
-import { SqlClient } from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
-import { Context, Effect, Either, Layer, Option } from "effect"
+import { Context, Effect, Layer, Option, Result } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
 import { deliveryCodec, publishedEventCodec } from "../domain/codecs.js"
 import { deliveryIdFor } from "../domain/delivery.js"
 import * as PublishedEvent from "../domain/published-event.js"
@@ -91,7 +91,7 @@ export interface DeliveriesShape {
   ) => Effect.Effect<Option.Option<{ readonly eventId: string; readonly deliveryId: string }>, Failure>
 }
 
-export class Deliveries extends Context.Tag("hookline/Deliveries")<Deliveries, DeliveriesShape>() {}
+export class Deliveries extends Context.Service<Deliveries, DeliveriesShape>()("hookline/Deliveries") {}
 
 interface Row {
   readonly delivery_id: string
@@ -135,7 +135,7 @@ export const make = Effect.gen(function* () {
   const one = (accountId: string, deliveryId: string) =>
     Effect.map(
       sql.unsafe<Row>(`SELECT ${columns} FROM deliveries WHERE delivery_id = $1 AND account_id = $2`, [deliveryId, accountId]),
-      (rows) => Option.fromNullable(rows[0])
+      (rows) => Option.fromUndefinedOr(rows[0])
     )
 
   const list: DeliveriesShape["list"] = (accountId, webhookId, filters, page) =>
@@ -177,8 +177,8 @@ export const make = Effect.gen(function* () {
       const redeliveries: Array<{ at: string }> = []
       for (const recorded of events) {
         const decoded = deliveryCodec.decode(recorded)
-        if (Either.isLeft(decoded)) continue
-        const event = decoded.right
+        if (Result.isFailure(decoded)) continue
+        const event = decoded.success
         if (event._tag === "AttemptSucceeded" || event._tag === "AttemptFailed") {
           attemptLog.push({
             attempt: event.attempt,
@@ -270,12 +270,12 @@ export const make = Effect.gen(function* () {
         PublishedEvent.PublishedEventCommand.PublishTestEvent({ eventId, accountId, webhookId, now: new Date() }),
         PublishedEvent.initialState
       )
-      if (Either.isLeft(decision)) return yield* Effect.die(decision.left)
+      if (Result.isFailure(decision)) return yield* Effect.die(decision.failure)
       yield* conflictIsADefect(
         store.append(
           eventStream(eventId),
           "no_stream",
-          decision.right.map((event) => publishedEventCodec.encode(event, randomUUID(), eventMetadata(caller)))
+          decision.success.map((event) => publishedEventCodec.encode(event, randomUUID(), eventMetadata(caller)))
         )
       )
       return Option.some({ eventId, deliveryId: deliveryIdFor(eventId, webhookId) })

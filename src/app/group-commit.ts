@@ -1,4 +1,4 @@
-import { Chunk, Context, Deferred, Duration, Effect, Exit, Layer, Queue, Schema } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Layer, Queue, Schema } from "effect"
 import { Settings } from "../config.js"
 import { EventStore } from "../eventstore/event-store.js"
 import type { AppendError } from "../eventstore/errors.js"
@@ -33,7 +33,7 @@ export interface GroupCommitShape {
   readonly saturated: () => boolean
 }
 
-export class GroupCommit extends Context.Tag("hookline/GroupCommit")<GroupCommit, GroupCommitShape>() {}
+export class GroupCommit extends Context.Service<GroupCommit, GroupCommitShape>()("hookline/GroupCommit") {}
 
 interface Pending {
   readonly append: StreamAppend
@@ -103,14 +103,31 @@ export const make = Effect.gen(function* () {
       return outcomes
     })
 
+  /**
+   * Takes what is waiting, at most `max`, without waiting. Effect 4 has no `Queue.takeUpTo`, and
+   * `Queue.takeBetween(queue, 0, max)` answers an empty array at once; a size check followed by
+   * `takeBetween(queue, 1, max)` would race the other committer and could leave this batch waiting for
+   * the next publish.
+   */
+  const takeWaiting = (max: number) =>
+    Effect.sync(() => {
+      const taken: Array<Pending> = []
+      while (taken.length < max) {
+        const next = Queue.takeUnsafe(queue)
+        if (next === undefined || Exit.isFailure(next)) break
+        taken.push(next.value)
+      }
+      return taken
+    })
+
   const commitLoop = Effect.gen(function* () {
-    let taken = Chunk.toArray(yield* Queue.takeBetween(queue, 1, maxSize))
+    let taken = yield* Queue.takeBetween(queue, 1, maxSize)
     if (taken.length < maxSize && Duration.toMillis(window) > 0) {
       yield* Effect.sleep(window)
-      taken = taken.concat(Chunk.toArray(yield* Queue.takeUpTo(queue, maxSize - taken.length)))
+      taken = taken.concat(yield* takeWaiting(maxSize - taken.length))
     }
     const outcomes = yield* appendTogether(taken.map((p) => p.append)).pipe(
-      Effect.catchAllCause((cause) => Effect.succeed(taken.map((): AppendExit => Exit.failCause(cause))))
+      Effect.catchCause((cause) => Effect.succeed(taken.map((): AppendExit => Exit.failCause(cause))))
     )
     yield* Effect.forEach(taken, (p, i) => Deferred.done(p.done, outcomes[i]!), { discard: true })
   }).pipe(Effect.forever)
@@ -132,4 +149,4 @@ export const make = Effect.gen(function* () {
   return GroupCommit.of({ append, appendAll, saturated: () => pending >= capacity })
 })
 
-export const GroupCommitLive = Layer.scoped(GroupCommit, make)
+export const GroupCommitLive = Layer.effect(GroupCommit, make)

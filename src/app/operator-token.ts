@@ -1,4 +1,4 @@
-import { Console, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Console, Context, Effect, Layer, Option, Redacted, Result, Schema } from "effect"
 import { Settings } from "../config.js"
 import { Credentials } from "../domain/index.js"
 import { makeCodec } from "../eventstore/codec.js"
@@ -18,7 +18,7 @@ export const OperatorTokenCreated = Schema.TaggedStruct("OperatorTokenCreated", 
   /** The first characters, so an operator can tell which token is meant. */
   prefix: Schema.String
 })
-const OperatorTokenEvent = Schema.Union(OperatorTokenCreated)
+const OperatorTokenEvent = Schema.Union([OperatorTokenCreated])
 type OperatorTokenEvent = typeof OperatorTokenEvent.Type
 
 const codec = makeCodec(OperatorTokenEvent, ["OperatorTokenCreated"])
@@ -35,7 +35,7 @@ export interface OperatorTokenShape {
   readonly verify: (presented: string) => boolean
 }
 
-export class OperatorToken extends Context.Tag("hookline/OperatorToken")<OperatorToken, OperatorTokenShape>() {}
+export class OperatorToken extends Context.Service<OperatorToken, OperatorTokenShape>()("hookline/OperatorToken") {}
 
 const announce = (token: string) =>
   Console.log(
@@ -65,8 +65,8 @@ const storedHash = Effect.gen(function* () {
     yield* newLogEventId,
     eventMetadata(systemCaller(yield* newCorrelationId))
   )
-  const appended = yield* Effect.either(store.append(operatorTokenStream, "no_stream", [event]))
-  if (appended._tag === "Right") {
+  const appended = yield* Effect.result(store.append(operatorTokenStream, "no_stream", [event]))
+  if (Result.isSuccess(appended)) {
     yield* announce(token)
     return tokenHash
   }
@@ -74,7 +74,7 @@ const storedHash = Effect.gen(function* () {
   const winner = yield* loadAggregate(operatorTokenStream, codec, latestHash)
   return yield* Option.match(winner.state, {
     onSome: Effect.succeed,
-    onNone: () => Effect.fail(appended.left)
+    onNone: () => Effect.fail(appended.failure)
   })
 })
 

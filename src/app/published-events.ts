@@ -1,4 +1,4 @@
-import { Clock, Context, Effect, Either, Exit, Layer, Option, Schema } from "effect"
+import { Clock, Context, Effect, Exit, Layer, Option, Result, Schema } from "effect"
 import { Settings } from "../config.js"
 import { issuesFromParseError, PublishedEvent, Streams, ValidationFailed } from "../domain/index.js"
 import { EventStore } from "../eventstore/event-store.js"
@@ -35,7 +35,7 @@ export interface PublishedEventsShape {
     accountId: string,
     items: ReadonlyArray<unknown>,
     caller: Caller
-  ) => Effect.Effect<ReadonlyArray<Either.Either<Published, PublishFailure>>, PublishOverloaded>
+  ) => Effect.Effect<ReadonlyArray<Result.Result<Published, PublishFailure>>, PublishOverloaded>
   /** True while publishing is over capacity: a publish now would be refused (checked before reading a body). */
   readonly saturated: () => boolean
   /** The account's published event with this id (another account's is as absent as a missing one). */
@@ -45,7 +45,7 @@ export interface PublishedEventsShape {
   ) => Effect.Effect<Option.Option<PublishedEvent.EventPublished>, EventStoreUnavailable>
 }
 
-export class PublishedEvents extends Context.Tag("hookline/PublishedEvents")<PublishedEvents, PublishedEventsShape>() {}
+export class PublishedEvents extends Context.Service<PublishedEvents, PublishedEventsShape>()("hookline/PublishedEvents") {}
 
 type PublishCommand = ReturnType<typeof PublishedEvent.PublishedEventCommand.PublishEvent>
 
@@ -55,12 +55,12 @@ interface Prepared {
   readonly append: StreamAppend
 }
 
-const decodeItemFully = Schema.decodeUnknownEither(PublishedEvent.PublishEventInput, { errors: "all" })
+const decodeItemFully = Schema.decodeUnknownResult(PublishedEvent.PublishEventInput, { errors: "all" })
 const itemGuard = compileGuard(PublishedEvent.PublishEventInput)
 
 /** A batch item as sent is nearly always valid: the compiled guard takes it, the decoder writes the errors. */
 const decodeItem = (item: unknown) =>
-  itemGuard !== undefined && itemGuard(item) ? Either.right(item) : decodeItemFully(item)
+  itemGuard !== undefined && itemGuard(item) ? Result.succeed(item) : decodeItemFully(item)
 
 /**
  * The log id of a published event: derived from the account and the event id, so a retried publish
@@ -100,10 +100,10 @@ export const make = Effect.gen(function* () {
     input: PublishedEvent.PublishEventInput,
     caller: Caller,
     now: Date
-  ): Either.Either<Prepared, PublishedEvent.PublishError> => {
+  ): Result.Result<Prepared, PublishedEvent.PublishError> => {
     // A missing `data` would otherwise be reported as "not serializable", which misleads.
     if (input.data === undefined) {
-      return Either.left(new ValidationFailed({ issues: [{ path: "data", message: "is missing" }] }))
+      return Result.fail(new ValidationFailed({ issues: [{ path: "data", message: "is missing" }] }))
     }
     const eventId = input.id ?? mintEventId()
     const command = PublishedEvent.PublishedEventCommand.PublishEvent({
@@ -115,7 +115,7 @@ export const make = Effect.gen(function* () {
       now,
       maxPayloadBytes: settings.maxPayloadBytes
     })
-    return Either.flatMap(PublishedEvent.decide(command, PublishedEvent.initialState), ([event]) => {
+    return Result.flatMap(PublishedEvent.decide(command, PublishedEvent.initialState), ([event]) => {
       // `decide` answers a publish on a fresh stream with exactly one event.
       if (event === undefined) throw new Error("a publish decided on nothing")
       const append: StreamAppend = {
@@ -123,7 +123,7 @@ export const make = Effect.gen(function* () {
         expectedVersion: "no_stream",
         events: [publishedEventCodec.encode(event, logEventId(accountId, eventId), eventMetadata(caller))]
       }
-      return Either.right({ command, event, append } satisfies Prepared)
+      return Result.succeed({ command, event, append } satisfies Prepared)
     })
   }
 
@@ -141,18 +141,18 @@ export const make = Effect.gen(function* () {
         return { event: prepared.event, duplicate: false }
       }
       if (Exit.isFailure(outcome)) {
-        const error = yield* Effect.either(Effect.failCause(outcome.cause))
-        if (Either.isLeft(error) && error.left._tag === "EventStoreUnavailable") return yield* error.left
+        const error = yield* Effect.result(Effect.failCause(outcome.cause))
+        if (Result.isFailure(error) && error.failure._tag === "EventStoreUnavailable") return yield* error.failure
       }
       const stored = yield* load(prepared.command.eventId)
-      yield* PublishedEvent.decide(prepared.command, stored.state)
-      if (stored.state.status === "none") return yield* Effect.dieMessage("a published event's stream is empty")
+      yield* Effect.fromResult(PublishedEvent.decide(prepared.command, stored.state))
+      if (stored.state.status === "none") return yield* Effect.die(new Error("a published event's stream is empty"))
       return { event: stored.state.event, duplicate: true }
     })
 
   const publish: PublishedEventsShape["publish"] = (accountId, input, caller) =>
     Effect.gen(function* () {
-      const prepared = yield* prepare(accountId, input, caller, yield* now)
+      const prepared = yield* Effect.fromResult(prepare(accountId, input, caller, yield* now))
       // Overload is the publisher's to retry; every other outcome is settled against the stored state.
       const outcome = yield* groupCommit.append(prepared.append).pipe(
         Effect.map((result): AppendExit => Exit.succeed(result)),
@@ -168,34 +168,34 @@ export const make = Effect.gen(function* () {
     Effect.gen(function* () {
       const at = yield* now
       const prepared = items.map((item) =>
-        Either.match(decodeItem(item), {
-          onLeft: (error) => Either.left(new ValidationFailed({ issues: issuesFromParseError(error) })),
-          onRight: (input) => prepare(accountId, input, caller, at)
+        Result.match(decodeItem(item), {
+          onFailure: (error) => Result.fail(new ValidationFailed({ issues: issuesFromParseError(error) })),
+          onSuccess: (input) => prepare(accountId, input, caller, at)
         })
       )
-      const valid = prepared.flatMap((p) => (Either.isRight(p) ? [p.right] : []))
+      const valid = prepared.flatMap((p) => (Result.isSuccess(p) ? [p.success] : []))
       const outcomes = yield* groupCommit.appendAll(valid.map((p) => p.append))
       // Appended as decided: the answer is at hand, with no effect per item. Only repeats and failures
       // need the stored state.
-      const settled: Array<Either.Either<Published, PublishFailure>> = []
+      const settled: Array<Result.Result<Published, PublishFailure>> = []
       const slow: Array<number> = []
       valid.forEach((p, i) => {
         const outcome = outcomes[i]!
         if (Exit.isSuccess(outcome) && !outcome.value.duplicate) {
           handOver(p)
-          settled[i] = Either.right({ event: p.event, duplicate: false })
+          settled[i] = Result.succeed({ event: p.event, duplicate: false })
         }
         else slow.push(i)
       })
-      const slowSettled = yield* Effect.forEach(slow, (i) => Effect.either(settle(valid[i]!, outcomes[i]!)), {
+      const slowSettled = yield* Effect.forEach(slow, (i) => Effect.result(settle(valid[i]!, outcomes[i]!)), {
         concurrency: 8
       })
       slow.forEach((i, k) => {
         settled[i] = slowSettled[k]!
       })
       let next = 0
-      return prepared.map((p): Either.Either<Published, PublishFailure> =>
-        Either.isLeft(p) ? Either.left(p.left) : settled[next++]!
+      return prepared.map((p): Result.Result<Published, PublishFailure> =>
+        Result.isFailure(p) ? Result.fail(p.failure) : settled[next++]!
       )
     })
 

@@ -15,7 +15,7 @@ export interface ReadYourWritesShape {
   ) => Effect.Effect<void>
 }
 
-export class ReadYourWrites extends Context.Tag("hookline/ReadYourWrites")<ReadYourWrites, ReadYourWritesShape>() {
+export class ReadYourWrites extends Context.Service<ReadYourWrites, ReadYourWritesShape>()("hookline/ReadYourWrites") {
   static readonly layer = Layer.effect(
     ReadYourWrites,
     Effect.gen(function* () {

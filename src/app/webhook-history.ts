@@ -33,7 +33,7 @@ export interface WebhookHistoryShape {
   ) => Effect.Effect<HistoryPage, WebhookNotFound | EventStoreUnavailable>
 }
 
-export class WebhookHistory extends Context.Tag("hookline/WebhookHistory")<WebhookHistory, WebhookHistoryShape>() {
+export class WebhookHistory extends Context.Service<WebhookHistory, WebhookHistoryShape>()("hookline/WebhookHistory") {
   static readonly layer = Layer.effect(
     WebhookHistory,
     Effect.gen(function* () {

@@ -58,11 +58,11 @@ export interface WebhookCommandsShape {
   readonly delete: (accountId: string, webhookId: string, caller: Caller) => Effect.Effect<void, WebhookCommandError>
 }
 
-export class WebhookCommands extends Context.Tag("hookline/WebhookCommands")<WebhookCommands, WebhookCommandsShape>() {}
+export class WebhookCommands extends Context.Service<WebhookCommands, WebhookCommandsShape>()("hookline/WebhookCommands") {}
 
 /** After a successful decision on an existing webhook the state is a webhook; anything else is a bug. */
 const requireWebhook = (state: Webhook.WebhookState) =>
-  state.status === "none" ? Effect.dieMessage("webhook decided on without existing") : Effect.succeed(state)
+  state.status === "none" ? Effect.die(new Error("webhook decided on without existing")) : Effect.succeed(state)
 
 const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 
@@ -125,7 +125,7 @@ export const make = Effect.gen(function* () {
     withConflictRetry(
       Effect.gen(function* () {
         const loaded = yield* load(webhookId)
-        const events = yield* Effect.flatMap(command(loaded.state), (c) => Webhook.decide(c, loaded.state))
+        const events = yield* Effect.fromResult(Webhook.decide(yield* command(loaded.state), loaded.state))
         const position = yield* appendTogether(webhookId, loaded.version, events, { accountId, version: 0, events: [] }, caller)
         return { state: Webhook.fold(events, loaded.state), position }
       })
@@ -136,7 +136,7 @@ export const make = Effect.gen(function* () {
 
   const create: WebhookCommandsShape["create"] = (accountId, input, caller) =>
     Effect.gen(function* () {
-      const valid = yield* WebhookInput.validateCreateWebhook(input, policy)
+      const valid = yield* Effect.fromResult(WebhookInput.validateCreateWebhook(input, policy))
       yield* checkUrl(valid.url, policy)
       const webhookId = yield* newWebhookId
       const secret = yield* Credentials.generateSigningSecret
@@ -144,14 +144,14 @@ export const make = Effect.gen(function* () {
       const { state, position } = yield* withConflictRetry(
         Effect.gen(function* () {
           const account = yield* loadAccount(accountId)
-          const accountEvents = yield* Account.decide(
+          const accountEvents = yield* Effect.fromResult(Account.decide(
             Account.AccountCommand.RegisterWebhook({ accountId, webhookId, plans: settings.plans }),
             account.state
-          )
-          const webhookEvents = yield* Webhook.decide(
+          ))
+          const webhookEvents = yield* Effect.fromResult(Webhook.decide(
             Webhook.WebhookCommand.CreateWebhook({ webhookId, accountId, settings: valid, secret, now: createdAt }),
             Webhook.initialState
-          )
+          ))
           const position = yield* appendTogether(
             webhookId,
             0,
@@ -168,7 +168,7 @@ export const make = Effect.gen(function* () {
 
   const update: WebhookCommandsShape["update"] = (accountId, webhookId, input, caller) =>
     Effect.gen(function* () {
-      const patch = yield* WebhookInput.validateWebhookPatch(input, policy)
+      const patch = yield* Effect.fromResult(WebhookInput.validateWebhookPatch(input, policy))
       if (patch.url !== undefined) yield* checkUrl(patch.url, policy)
       return yield* onWebhook(accountId, webhookId, caller, () =>
         Effect.succeed(Webhook.WebhookCommand.UpdateWebhook({ webhookId, accountId, patch }))
@@ -197,16 +197,16 @@ export const make = Effect.gen(function* () {
     withConflictRetry(
       Effect.gen(function* () {
         const loaded = yield* load(webhookId)
-        const webhookEvents = yield* Webhook.decide(
+        const webhookEvents = yield* Effect.fromResult(Webhook.decide(
           Webhook.WebhookCommand.DeleteWebhook({ webhookId, accountId }),
           loaded.state
-        )
+        ))
         // Frees the plan slot in the same transaction as the deletion.
         const account = yield* loadAccount(accountId)
-        const accountEvents = yield* Account.decide(
+        const accountEvents = yield* Effect.fromResult(Account.decide(
           Account.AccountCommand.UnregisterWebhook({ accountId, webhookId }),
           account.state
-        )
+        ))
         return yield* appendTogether(
           webhookId,
           loaded.version,
