@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { SqlClient } from "@effect/sql/SqlClient"
 import { PgClient } from "@effect/sql-pg"
-import { Duration, Effect, Either, Layer, Option, Redacted, Scope } from "effect"
+import { Duration, Effect, Layer, Option, Redacted, Result, Scope } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
 import { Settings } from "../../../src/config.js"
 import { MigrationsLive } from "../../../src/db/migrations.js"
 import { EventStore, EventStoreLive } from "../../../src/eventstore/event-store.js"
@@ -75,7 +75,7 @@ const start = <A, E>(layer: Layer.Layer<A, E>) =>
   Effect.flatMap(Scope.Scope, (scope) => Layer.buildWithScope(layer, scope))
 
 describe("projection runner", () => {
-  it.scopedLive("catches up, follows the log, and waits for a write's position", () =>
+  it.live("catches up, follows the log, and waits for a write's position", () =>
     Effect.gen(function* () {
       const url = yield* Effect.promise(createTestDatabase)
       const ctx = yield* start(runnerOn(url, [counter(1)]))
@@ -91,7 +91,7 @@ describe("projection runner", () => {
       }).pipe(Effect.provide(ctx))
     }))
 
-  it.scopedLive("commits of other types are passed in memory, stored at most once a second", () =>
+  it.live("commits of other types are passed in memory, stored at most once a second", () =>
     Effect.gen(function* () {
       const url = yield* Effect.promise(createTestDatabase)
       // Polling every 20 ms, the runner looks at the log fifty times a second whatever it holds.
@@ -127,7 +127,7 @@ describe("projection runner", () => {
       }).pipe(Effect.provide(ctx))
     }))
 
-  it.scopedLive("a failure mid-batch leaves the read model and the checkpoint unchanged", () =>
+  it.live("a failure mid-batch leaves the read model and the checkpoint unchanged", () =>
     Effect.gen(function* () {
       const url = yield* Effect.promise(createTestDatabase)
       const ctx = yield* start(runnerOn(url, [counter(1)]))
@@ -153,7 +153,7 @@ describe("projection runner", () => {
       }).pipe(Effect.provide(ctx))
     }))
 
-  it.scopedLive("two runners on one projection never apply a batch twice", () =>
+  it.live("two runners on one projection never apply a batch twice", () =>
     Effect.gen(function* () {
       const url = yield* Effect.promise(createTestDatabase)
       // Slow batches widen the window in which both runners hold the same batch.
@@ -178,7 +178,7 @@ describe("projection runner", () => {
       expect(rows.map((r) => r.count)).toEqual([30, 30, 30, 30, 30])
     }))
 
-  it.scopedLive("a rebuild reproduces the live rows; a version bump rebuilds while the old version serves", () =>
+  it.live("a rebuild reproduces the live rows; a version bump rebuilds while the old version serves", () =>
     Effect.gen(function* () {
       const url = yield* Effect.promise(createTestDatabase)
       const live = yield* Effect.gen(function* () {
@@ -199,8 +199,8 @@ describe("projection runner", () => {
           const status = (yield* runner.status)[0]!
           expect(Option.getOrThrow(status.active).generation).toBe(2)
           expect(yield* counts).toEqual(before)
-          const missing = yield* Effect.either(runner.rebuild("nope"))
-          expect(Either.isLeft(missing) && missing.left._tag).toBe("ProjectionNotFound")
+          const missing = yield* Effect.result(runner.rebuild("nope"))
+          expect(Result.isFailure(missing) && missing.failure._tag).toBe("ProjectionNotFound")
           return before
         }).pipe(Effect.provide(ctx))
       }).pipe(Effect.scoped)

@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
-import { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Layer, Option, Redacted } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
 import { randomUUID } from "node:crypto"
 import { Settings } from "../../../src/config.js"
 import { webhookCodec } from "../../../src/domain/codecs.js"
