@@ -2,6 +2,7 @@ import { Result, Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
+  decodeOptions,
   formatPath,
   issuesFromParseError,
   PayloadTooLarge,
@@ -41,6 +42,37 @@ describe("errors", () => {
     const result = Schema.decodeUnknownResult(schema, { errors: "all" })({ a: "x", b: [1, "ok", 2] })
     if (Result.isSuccess(result)) throw new Error("expected a failure")
     expect(issuesFromParseError(result.failure, "data").map((issue) => issue.path)).toEqual(["data.a", "data.b[0]", "data.b[2]"])
+  })
+
+  // Effect 4 words these "Missing key" and "Expected <identifier>"; the API keeps its own words.
+  it("say 'is missing' and name the JSON kind expected, not the schema's identifier", () => {
+    const Named = Schema.String.check(Schema.isMinLength(1)).annotate({ identifier: "Named" })
+    const schema = Schema.Struct({ a: Named, b: Schema.NullOr(Schema.Number), c: Schema.Boolean })
+    const result = Schema.decodeUnknownResult(schema, decodeOptions)({ a: 42, b: "x" })
+    if (Result.isSuccess(result)) throw new Error("expected a failure")
+    expect(issuesFromParseError(result.failure)).toEqual([
+      { path: "a", message: "Expected string, got 42" },
+      { path: "b", message: "Expected number | null, got \"x\"" },
+      { path: "c", message: "is missing" }
+    ])
+  })
+
+  // Effect 4 keeps the refused value only with `reportInput`; without it a message from the value falls
+  // back to the schema's own `message`.
+  it("write a message from the refused value when the decode reported it", () => {
+    const Color = Schema.Literals(["red", "blue"]).annotate({
+      message: "unknown color",
+      messageFromInput: (input) => `unknown color ${JSON.stringify(input)}`
+    })
+    const schema = Schema.Struct({ colors: Schema.Array(Color) })
+    const withInput = Schema.decodeUnknownResult(schema, decodeOptions)({ colors: ["red", "green", 3] })
+    const without = Schema.decodeUnknownResult(schema, { errors: "all" })({ colors: ["green"] })
+    if (Result.isSuccess(withInput) || Result.isSuccess(without)) throw new Error("expected failures")
+    expect(issuesFromParseError(withInput.failure)).toEqual([
+      { path: "colors[1]", message: "unknown color \"green\"" },
+      { path: "colors[2]", message: "unknown color 3" }
+    ])
+    expect(issuesFromParseError(without.failure)).toEqual([{ path: "colors[0]", message: "unknown color" }])
   })
 })
 

@@ -56,6 +56,24 @@ describe.each(eventTypeList.map((definition) => definition.name))("payload of %s
     expect(JSON.parse(JSON.stringify(schema))).toEqual(schema)
   })
 
+  it("renders optional fields as optional, not as nullable, and resolves its references", () => {
+    const schema = payloadJsonSchema(type)
+    const text = JSON.stringify(schema)
+    // Only `assignee` is documented as nullable; every other optional field is absent or a value.
+    for (const definition of Object.values(schema.definitions ?? {})) {
+      const required = new Set(Array.isArray(definition["required"]) ? definition["required"] : [])
+      const properties = definition["properties"]
+      if (typeof properties !== "object" || properties === null) continue
+      for (const [name, property] of Object.entries(properties)) {
+        if (required.has(name) || name === "assignee") continue
+        expect(JSON.stringify(property), name).not.toContain("\"null\"")
+      }
+    }
+    for (const [, ref] of text.matchAll(/"\$ref":"#\/definitions\/([^"]+)"/g)) {
+      expect(schema.definitions).toHaveProperty(ref!)
+    }
+  })
+
   it("refuses a non-object", () => {
     expect(issuesOf(type, "text")).toEqual([{ path: "data", message: expect.any(String) }])
     expect(issuesOf(type, null).length).toBe(1)
@@ -65,6 +83,23 @@ describe.each(eventTypeList.map((definition) => definition.name))("payload of %s
     const issues = issuesOf(type, {})
     expect(issues.length).toBeGreaterThan(0)
     expect(issues.every((issue) => issue.path.startsWith("data.") && issue.message === "is missing")).toBe(true)
+  })
+})
+
+describe("payload JSON Schemas", () => {
+  it("keep the fields, their bounds and the JSON value alternatives", () => {
+    const schema = payloadJsonSchema("user.updated")
+    const user = schema.definitions?.["User"]
+    expect(user).toMatchObject({
+      type: "object",
+      required: ["id", "name", "updatedAt"],
+      properties: { id: { type: "string", minLength: 1, maxLength: 256 }, email: { type: "string" } }
+    })
+    expect(schema.definitions?.["IsoDateTime"]).toMatchObject({ type: "string", format: "date-time" })
+    expect(JSON.stringify(schema.definitions?.["JsonValue"])).toContain("\"anyOf\"")
+    expect(schema.definitions?.["UserUpdatedPayload"]).toMatchObject({
+      properties: { changes: { type: "array", minItems: 1 } }
+    })
   })
 })
 

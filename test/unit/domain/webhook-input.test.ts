@@ -267,6 +267,23 @@ describe("webhook input schemas", () => {
     expect(() => Schema.toJsonSchemaDocument(UpdateWebhookInput)).not.toThrow()
   })
 
+  // HttpApi decodes JSON bodies with `Schema.toCodecJson`, which reads `null` as an absent `optional`
+  // field; the optional fields are `optionalKey` so a null stays refused where it was.
+  it("refuse null for optional fields that are not nullable, through the JSON codec too", () => {
+    const decode = Schema.decodeUnknownResult(Schema.toCodecJson(CreateWebhookInput))
+    expect(Result.isFailure(decode({ ...validInput, headers: null }))).toBe(true)
+    expect(Result.isFailure(Schema.decodeUnknownResult(Schema.toCodecJson(UpdateWebhookInput))({ name: null })))
+      .toBe(true)
+    expect(Result.getOrThrow(decode({ ...validInput, maxConcurrency: null }))).toMatchObject({ maxConcurrency: null })
+    expect(Result.getOrThrow(decode(validInput))).toEqual(validInput)
+  })
+
+  it("keep unknown fields out of the decoded value, as before", () => {
+    expect(Result.getOrThrow(validateCreateWebhook({ ...validInput, secret: "mine", extra: 1 }, strict)))
+      .not.toHaveProperty("secret")
+    expect(Result.getOrThrow(validateWebhookPatch({ extra: 1 }, strict))).toEqual({})
+  })
+
   it("decode their own output again (an HttpApi payload can be re-validated)", () => {
     const input = { ...validInput, headers: { "X-Key": "v" }, retrySchedule: [1, 2], maxConcurrency: 3, rateLimit: null }
     const once = Schema.decodeUnknownSync(CreateWebhookInput)(input)
