@@ -79,9 +79,9 @@ export const clientConfig = (config: PgClient.PgClientConfig): Effect.Effect<pg.
   })
 
 /**
- * Notifications on `channel` until the connection fails. sql-pg's own `listen` neither reports a lost
- * connection nor reconnects, so a dead listener would go unnoticed; this one ends the stream with an
- * error and the caller listens again.
+ * Notifications on `channel` until the connection fails, on a connection of its own (hookline-listen)
+ * rather than one held out of the pool, as sql-pg's `listen` would. A lost connection ends the stream
+ * with an error and the caller listens again.
  */
 const listenOnce = (config: pg.ClientConfig, channel: string) =>
   Stream.callback<string, ListenConnectionLost>((queue) =>
