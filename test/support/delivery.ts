@@ -11,7 +11,7 @@ import { engineOn } from "./engine.js"
 export { engineOn }
 
 export const freshEngine = (settings: Partial<HooklineSettings> = {}) =>
-  Layer.unwrapEffect(Effect.map(Effect.promise(createTestDatabase), (url) => engineOn(url, settings)))
+  Layer.unwrap(Effect.map(Effect.promise(createTestDatabase), (url) => engineOn(url, settings)))
 
 export const testSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

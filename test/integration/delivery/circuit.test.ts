@@ -1,5 +1,5 @@
 import { expect, layer } from "@effect/vitest"
-import { SqlClient } from "@effect/sql/SqlClient"
+import { SqlClient } from "effect/sql/SqlClient"
 import { Effect } from "effect"
 import { EventStore } from "../../../src/eventstore/event-store.js"
 import { createWebhook, freshEngine, publish } from "../../support/delivery.js"

@@ -16,7 +16,7 @@ const script = fileURLToPath(new URL("../../support/engine-process.ts", import.m
 /** Starts the engine as a child process and waits for it to say it is ready. */
 const startEngine = (url: string) =>
   Effect.acquireRelease(
-    Effect.async<ChildProcess>((resume) => {
+    Effect.callback<ChildProcess>((resume) => {
       const child = spawn(process.execPath, ["--import", "tsx", script], {
         env: { ...process.env, ENGINE_DATABASE_URL: url, HOOKLINE_LOG_LEVEL: "warn" },
         stdio: ["ignore", "pipe", "pipe"]
@@ -114,7 +114,7 @@ describe("graceful stop", () => {
 
         const child = yield* startEngine(url)
         for (let i = 0; i < 200 && received.size < 8; i++) yield* Effect.sleep(Duration.millis(20))
-        const exited = yield* Effect.async<number | null>((resume) => {
+        const exited = yield* Effect.callback<number | null>((resume) => {
           child.on("exit", (code) => resume(Effect.succeed(code)))
           child.kill("SIGTERM")
         })

@@ -1,5 +1,5 @@
 import { expect, layer } from "@effect/vitest"
-import { SqlClient } from "@effect/sql/SqlClient"
+import { SqlClient } from "effect/sql/SqlClient"
 import { Duration, Effect } from "effect"
 import { Webhook as StandardWebhook } from "standardwebhooks"
 import * as WebhookDomain from "../../../src/domain/webhook.js"

@@ -31,9 +31,11 @@ layer(TestEventStore(), { excludeTestServices: true })("webhook directory", (it)
       const directory = makeWebhookDirectory(store)
       let appended = 0
       const append = (webhookId: string, event: Webhook.WebhookEvent) =>
-        Effect.tap(store.append(webhookStream(webhookId), "any", [webhookCodec.encode(event, randomUUID())]), () => {
-          appended++
-        })
+        // Effect 4's `tap` runs what the callback returns: it must be an effect.
+        Effect.tap(store.append(webhookStream(webhookId), "any", [webhookCodec.encode(event, randomUUID())]), () =>
+          Effect.sync(() => {
+            appended++
+          }))
       /**
        * What the follower does: every webhook event of the log, in order. The gap-safe reader shows a
        * commit once no older transaction is open in the cluster (other test files run too): wait for it.
