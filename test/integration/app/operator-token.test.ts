@@ -1,6 +1,6 @@
 import { expect, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { Context, Effect, Layer, Option, Redacted, Scope } from "effect"
+import { Context, Effect, Layer, Option, Redacted, Result } from "effect"
 import { OperatorToken, OperatorTokenLive, operatorTokenStream } from "../../../src/app/operator-token.js"
 import { Settings } from "../../../src/config.js"
 import { MigrationsLive } from "../../../src/db/migrations.js"
@@ -17,9 +17,9 @@ const processOn = (url: string, adminToken: Option.Option<Redacted.Redacted> = O
     Layer.provideMerge(MigrationsLive.pipe(Layer.provideMerge(PgClient.layer({ url: Redacted.make(url), maxConnections: 3 }))))
   )
 
-const start = <A, E>(layer: Layer.Layer<A, E>) => Effect.flatMap(Scope.Scope, (scope) => Layer.buildWithScope(layer, scope))
+const start = <A, E>(layer: Layer.Layer<A, E>) => Effect.flatMap(Effect.scope, (scope) => Layer.buildWithScope(layer, scope))
 
-it.scopedLive("generates the operator token once, prints it once, and keeps only its hash in the log", () =>
+it.live("generates the operator token once, prints it once, and keeps only its hash in the log", () =>
   Effect.gen(function* () {
     const url = yield* Effect.promise(createTestDatabase)
     const printed: Array<string> = []
@@ -39,7 +39,7 @@ it.scopedLive("generates the operator token once, prints it once, and keeps only
     expect(firstService.verify(`${token}x`)).toBe(false)
     expect(firstService.verify("")).toBe(false)
 
-    const events = yield* Effect.flatMap(EventStore, (store) => store.readStream(operatorTokenStream)).pipe(
+    const events = yield* EventStore.use((store) => store.readStream(operatorTokenStream)).pipe(
       Effect.provide(first)
     )
     expect(events).toHaveLength(1)
@@ -47,7 +47,7 @@ it.scopedLive("generates the operator token once, prints it once, and keeps only
     expect(events[0]!.metadata.actor).toEqual({ kind: "system" })
   }))
 
-it.scopedLive("HOOKLINE_ADMIN_TOKEN replaces the stored token, and a short one is refused", () =>
+it.live("HOOKLINE_ADMIN_TOKEN replaces the stored token, and a short one is refused", () =>
   Effect.gen(function* () {
     const url = yield* Effect.promise(createTestDatabase)
     const configured = "my-own-operator-token-1234"
@@ -55,6 +55,6 @@ it.scopedLive("HOOKLINE_ADMIN_TOKEN replaces the stored token, and a short one i
     const service = Context.get(ctx, OperatorToken)
     expect(service.verify(configured)).toBe(true)
     expect(service.verify("")).toBe(false)
-    const short = yield* Effect.either(start(processOn(url, Option.some(Redacted.make("")))))
-    expect(short._tag).toBe("Left")
+    const short = yield* Effect.result(start(processOn(url, Option.some(Redacted.make("")))))
+    expect(Result.isFailure(short)).toBe(true)
   }))
