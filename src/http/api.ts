@@ -1,13 +1,12 @@
-import * as HttpApi from "@effect/platform/HttpApi"
-import * as OpenApi from "@effect/platform/OpenApi"
-import { BadRequestError, PayloadTooLargeError, ServiceUnavailableError } from "./errors.js"
+import * as HttpApi from "effect/http-api/HttpApi"
+import * as OpenApi from "effect/http-api/OpenApi"
 import { AccountGroup } from "./groups/account.js"
 import { AdminGroup } from "./groups/admin.js"
 import { DeliveriesGroup } from "./groups/deliveries.js"
 import { EventsGroup } from "./groups/events.js"
 import { HealthGroup } from "./groups/health.js"
 import { WebhooksGroup } from "./groups/webhooks.js"
-import { withoutFrameworkDecodeError } from "./openapi.js"
+import { RequestErrors } from "./request-errors.js"
 
 /** The whole HTTP API; the OpenAPI document is generated from this, so it cannot drift. */
 export class HooklineApi extends HttpApi.make("hookline")
@@ -17,14 +16,14 @@ export class HooklineApi extends HttpApi.make("hookline")
   .add(EventsGroup)
   .add(WebhooksGroup)
   .add(DeliveriesGroup)
-  // Any route can meet these: a malformed or oversized body, a database outage.
-  .addError(BadRequestError)
-  .addError(PayloadTooLargeError)
-  .addError(ServiceUnavailableError)
+  // Any route can meet these: a malformed or oversized body, a database outage. Added last, so that it
+  // reaches every endpoint above.
+  .middleware(RequestErrors)
+  // A client gets every problem of its request at once, not only the first.
+  .annotate(HttpApi.ParseOptions, { errors: "all" })
   .annotate(OpenApi.Title, "Hookline")
   .annotate(OpenApi.Version, "1")
   .annotate(
     OpenApi.Description,
     "Event-sourced webhook delivery. Errors always have the shape {\"error\": {\"code\", \"message\", \"details\"?}}."
-  )
-  .annotate(OpenApi.Transform, withoutFrameworkDecodeError) {}
+  ) {}

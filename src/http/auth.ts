@@ -1,7 +1,7 @@
-import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
-import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
-import { SqlClient } from "@effect/sql/SqlClient"
-import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import * as HttpApiMiddleware from "effect/http-api/HttpApiMiddleware"
+import * as HttpApiSecurity from "effect/http-api/HttpApiSecurity"
+import { SqlClient } from "effect/sql/SqlClient"
+import { Context, Effect, Layer, Option, Redacted } from "effect"
 import { OperatorToken } from "../app/operator-token.js"
 import { Credentials } from "../domain/index.js"
 import { ApiKeyCache } from "../app/api-key-cache.js"
@@ -9,23 +9,22 @@ import { findActiveKeyByHash } from "../projections/accounts.js"
 import { ServiceUnavailable, ServiceUnavailableError, Unauthorized, UnauthorizedError } from "./errors.js"
 
 /** The account an API key belongs to, for the request it authenticated. */
-export class CurrentAccount extends Context.Tag("hookline/CurrentAccount")<
+export class CurrentAccount extends Context.Service<
   CurrentAccount,
   { readonly accountId: string; readonly keyId: string }
->() {}
+>()("hookline/CurrentAccount") {}
 
 const unauthorized = (message: string) => new Unauthorized({ code: "unauthorized", message })
 
 /** `Authorization: Bearer hk_...` on every /v1 route except /v1/admin. */
-export class AccountAuth extends HttpApiMiddleware.Tag<AccountAuth>()("AccountAuth", {
-  failure: Schema.Union(UnauthorizedError, ServiceUnavailableError),
-  provides: CurrentAccount,
+export class AccountAuth extends HttpApiMiddleware.Service<AccountAuth, { provides: CurrentAccount }>()("AccountAuth", {
+  error: [UnauthorizedError, ServiceUnavailableError],
   security: { apiKey: HttpApiSecurity.bearer }
 }) {}
 
 /** `Authorization: Bearer <operator token>` on /v1/admin. */
-export class OperatorAuth extends HttpApiMiddleware.Tag<OperatorAuth>()("OperatorAuth", {
-  failure: UnauthorizedError,
+export class OperatorAuth extends HttpApiMiddleware.Service<OperatorAuth>()("OperatorAuth", {
+  error: UnauthorizedError,
   security: { operatorToken: HttpApiSecurity.bearer }
 }) {}
 
@@ -39,35 +38,40 @@ export const AccountAuthLive = Layer.effect(
   Effect.gen(function* () {
     const sql = yield* SqlClient
     const cache = yield* ApiKeyCache
-    return AccountAuth.of({
-      apiKey: (token) =>
-        Effect.gen(function* () {
-          const key = Redacted.value(token)
-          // Garbage never reaches the database.
-          if (!Credentials.isApiKeyFormat(key)) return yield* unauthorized("missing or malformed API key")
-          const keyHash = Credentials.hashApiKey(key)
-          const cached = cache.get(keyHash)
-          if (cached !== undefined) return cached
-          const found = yield* findActiveKeyByHash(keyHash).pipe(
-            Effect.provideService(SqlClient, sql),
-            Effect.tapError((error) => Effect.logError("API key lookup failed", error)),
-            Effect.mapError(() => new ServiceUnavailable({ code: "service_unavailable", message: "the database is unavailable; retry shortly" }))
-          )
-          if (Option.isNone(found)) return yield* unauthorized("unknown or revoked API key")
+    const lookup = (keyHash: string) =>
+      findActiveKeyByHash(keyHash).pipe(
+        Effect.provideService(SqlClient, sql),
+        Effect.tapError((error) => Effect.logError("API key lookup failed", error)),
+        Effect.mapError(() => new ServiceUnavailable({ code: "service_unavailable", message: "the database is unavailable; retry shortly" })),
+        Effect.flatMap((found) => {
+          if (Option.isNone(found)) return Effect.fail(unauthorized("unknown or revoked API key"))
           const account = { accountId: found.value.account_id, keyId: found.value.key_id }
           cache.put(keyHash, account)
-          return account
+          return Effect.succeed(account)
         })
+      )
+    return AccountAuth.of({
+      apiKey: (httpEffect, { credential }) => {
+        const key = Redacted.value(credential)
+        // Garbage never reaches the database.
+        if (!Credentials.isApiKeyFormat(key)) return Effect.fail(unauthorized("missing or malformed API key"))
+        const keyHash = Credentials.hashApiKey(key)
+        // A cached key costs no effect beyond providing it: most requests take this path.
+        const cached = cache.get(keyHash)
+        if (cached !== undefined) return Effect.provideService(httpEffect, CurrentAccount, cached)
+        return Effect.flatMap(lookup(keyHash), (account) => Effect.provideService(httpEffect, CurrentAccount, account))
+      }
     })
   })
 )
 
 export const OperatorAuthLive = Layer.effect(
   OperatorAuth,
-  Effect.map(OperatorToken, (operatorToken) =>
-    OperatorAuth.of({
-      operatorToken: (token) =>
-        operatorToken.verify(Redacted.value(token)) ? Effect.void : Effect.fail(unauthorized("invalid operator token"))
+  Effect.gen(function* () {
+    const operatorToken = yield* OperatorToken
+    return OperatorAuth.of({
+      operatorToken: (httpEffect, { credential }) =>
+        operatorToken.verify(Redacted.value(credential)) ? httpEffect : Effect.fail(unauthorized("invalid operator token"))
     })
-  )
+  })
 )

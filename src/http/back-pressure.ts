@@ -1,6 +1,5 @@
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { Effect } from "effect"
 import { errorResponse } from "./errors.js"
 
@@ -8,6 +7,11 @@ import { errorResponse } from "./errors.js"
 export const retryAfterSeconds = 1
 
 const publishPaths = /^\/v1\/events(\/batch)?\/?$/
+
+const withRetryAfter = (response: HttpServerResponse.HttpServerResponse) =>
+  (response.status === 503 || response.status === 429) && response.headers["retry-after"] === undefined
+    ? HttpServerResponse.setHeader(response, "retry-after", String(retryAfterSeconds))
+    : response
 
 /**
  * Overload answers that say when to come back. A publish arriving while the publish queue is full is
@@ -17,22 +21,22 @@ const publishPaths = /^\/v1\/events(\/batch)?\/?$/
  */
 export const withBackPressure =
   (saturated: () => boolean) =>
-  <E, R>(app: HttpApp.Default<E, R>) =>
-    Effect.gen(function* () {
-      const request = yield* HttpServerRequest.HttpServerRequest
+  <E, R>(
+    app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest> =>
+    HttpServerRequest.HttpServerRequest.use((request) => {
       if (request.method === "POST" && saturated() && publishPaths.test(request.url.split("?")[0] ?? "")) {
-        return HttpServerResponse.setHeader(
-          errorResponse(503, {
-            code: "overloaded",
-            message: `publishing is over capacity; retry in ${retryAfterSeconds} s`,
-            details: { retryAfterSeconds }
-          }),
-          "retry-after",
-          String(retryAfterSeconds)
+        return Effect.succeed(
+          HttpServerResponse.setHeader(
+            errorResponse(503, {
+              code: "overloaded",
+              message: `publishing is over capacity; retry in ${retryAfterSeconds} s`,
+              details: { retryAfterSeconds }
+            }),
+            "retry-after",
+            String(retryAfterSeconds)
+          )
         )
       }
-      const response = yield* app
-      return (response.status === 503 || response.status === 429) && response.headers["retry-after"] === undefined
-        ? HttpServerResponse.setHeader(response, "retry-after", String(retryAfterSeconds))
-        : response
+      return Effect.map(app, withRetryAfter)
     })

@@ -1,7 +1,6 @@
-import * as Headers from "@effect/platform/Headers"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import type * as HttpApp from "@effect/platform/HttpApp"
+import * as Headers from "effect/http/Headers"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { Effect } from "effect"
 import type { Actor, Caller } from "../app/caller.js"
 import { newCorrelationId } from "../app/ids.js"
@@ -15,20 +14,22 @@ export const correlationIdHeader = "x-correlation-id"
 
 const acceptable = /^[A-Za-z0-9._:-]{1,128}$/
 
-export const withCorrelationId = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
-  Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
+export const withCorrelationId = <E, R>(
+  app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest> =>
+  HttpServerRequest.HttpServerRequest.use((request) => {
     const given = request.headers[correlationIdHeader]
-    const id = given !== undefined && acceptable.test(given) ? given : yield* newCorrelationId
-    const response = yield* app.pipe(
-      // Every log line written while serving the request carries its correlation id.
-      Effect.annotateLogs("correlationId", id),
-      Effect.provideService(
-        HttpServerRequest.HttpServerRequest,
-        given === id ? request : request.modify({ headers: Headers.set(request.headers, correlationIdHeader, id) })
+    const serve = (id: string) =>
+      app.pipe(
+        // Every log line written while serving the request carries its correlation id.
+        Effect.annotateLogs("correlationId", id),
+        Effect.provideService(
+          HttpServerRequest.HttpServerRequest,
+          given === id ? request : request.modify({ headers: Headers.set(request.headers, correlationIdHeader, id) })
+        ),
+        Effect.map((response) => HttpServerResponse.setHeader(response, correlationIdHeader, id))
       )
-    )
-    return HttpServerResponse.setHeader(response, correlationIdHeader, id)
+    return given !== undefined && acceptable.test(given) ? serve(given) : Effect.flatMap(newCorrelationId, serve)
   })
 
 export const callerOf = (request: HttpServerRequest.HttpServerRequest, actor: Actor): Caller => ({

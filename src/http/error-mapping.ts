@@ -1,4 +1,4 @@
-import type { SqlError } from "@effect/sql/SqlError"
+import type { SqlError } from "effect/sql/SqlError"
 import { Effect } from "effect"
 import type { CommandConflict } from "../app/aggregate.js"
 import type { PublishOverloaded } from "../app/group-commit.js"

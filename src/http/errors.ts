@@ -1,6 +1,6 @@
-import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Schema } from "effect"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import * as HttpApiSchema from "effect/http-api/HttpApiSchema"
+import { Schema, SchemaTransformation } from "effect"
 
 /**
  * Every failure the API answers has one shape, `{"error": {"code", "message", "details"?}}`. Each status
@@ -8,15 +8,15 @@ import { Schema } from "effect"
  * OpenAPI document shows exactly what clients receive.
  */
 
-export const ErrorDetails = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const ErrorDetails = Schema.Record(Schema.String, Schema.Unknown)
 
 export const ErrorBody = Schema.Struct({
   error: Schema.Struct({
-    code: Schema.String.annotations({ description: "stable, machine-readable, snake_case" }),
-    message: Schema.String.annotations({ description: "for humans; may change" }),
+    code: Schema.String.annotate({ description: "stable, machine-readable, snake_case" }),
+    message: Schema.String.annotate({ description: "for humans; may change" }),
     details: Schema.optional(ErrorDetails)
   })
-}).annotations({ identifier: "Error" })
+}).annotate({ identifier: "Error" })
 export type ErrorBody = typeof ErrorBody.Type
 
 const fields = { code: Schema.String, message: Schema.String, details: Schema.optional(ErrorDetails) }
@@ -35,17 +35,19 @@ export const errorBody = (error: ErrorFields): ErrorBody => ({
   }
 })
 
-const onTheWire = <Self extends ErrorFields, I, R>(
-  schema: Schema.Schema<Self, I, R>,
-  make: (fields: ErrorFields) => Self,
+const onTheWire = <S extends Schema.Top & { readonly Type: ErrorFields }>(
+  schema: S,
+  make: (fields: ErrorFields) => S["Type"],
   status: number,
   description: string
 ) =>
-  Schema.transform(ErrorBody, Schema.typeSchema(schema), {
-    strict: true,
-    decode: (body) => make(body.error),
-    encode: errorBody
-  }).annotations({ ...HttpApiSchema.annotations({ status }), description })
+  ErrorBody.pipe(
+    Schema.decodeTo(
+      Schema.toType(schema),
+      SchemaTransformation.transform({ decode: (body) => make(body.error), encode: errorBody })
+    ),
+    HttpApiSchema.status(status)
+  ).annotate({ description })
 
 export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", fields) {}
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", fields) {}
@@ -111,4 +113,4 @@ export const isApiError = (u: unknown): u is ApiError =>
 
 /** For failures raised outside any endpoint (routing, body parsing): the same shape, built directly. */
 export const errorResponse = (status: number, error: ErrorFields) =>
-  HttpServerResponse.unsafeJson(errorBody(error), { status })
+  HttpServerResponse.jsonUnsafe(errorBody(error), { status })

@@ -1,5 +1,6 @@
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import type * as HttpServerResponse from "effect/http/HttpServerResponse"
+import type * as HttpServerError from "effect/http/HttpServerError"
 import { Effect } from "effect"
 import { errorResponse } from "./errors.js"
 
@@ -45,18 +46,24 @@ const withBody = new Set(["POST", "PUT", "PATCH"])
  */
 export const withJsonGuard =
   (maxDepth: number) =>
-  <E, R>(app: HttpApp.Default<E, R>) =>
-    Effect.gen(function* () {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      if (withBody.has(request.method) && (request.headers["content-type"] ?? "").includes("json")) {
-        const text = yield* request.text
-        if (exceedsJsonDepth(text, maxDepth)) {
-          return errorResponse(400, {
-            code: "json_too_deep",
-            message: `the request body nests arrays and objects more than ${maxDepth} levels deep`,
-            details: { limit: maxDepth }
-          })
-        }
-      }
-      return yield* app
+  <E, R>(
+    app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+  ): Effect.Effect<
+    HttpServerResponse.HttpServerResponse,
+    E | HttpServerError.HttpServerError,
+    R | HttpServerRequest.HttpServerRequest
+  > =>
+    HttpServerRequest.HttpServerRequest.use((request) => {
+      if (!withBody.has(request.method) || !(request.headers["content-type"] ?? "").includes("json")) return app
+      return Effect.flatMap(request.text, (text) =>
+        exceedsJsonDepth(text, maxDepth)
+          ? Effect.succeed(
+            errorResponse(400, {
+              code: "json_too_deep",
+              message: `the request body nests arrays and objects more than ${maxDepth} levels deep`,
+              details: { limit: maxDepth }
+            })
+          )
+          : app
+      )
     })

@@ -1,7 +1,6 @@
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import type * as HttpApp from "@effect/platform/HttpApp"
-import { SqlClient } from "@effect/sql/SqlClient"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import { SqlClient } from "effect/sql/SqlClient"
 import { type Context, Effect, Metric, Option } from "effect"
 import { DeliveryRuntime } from "../delivery/runtime.js"
 import { type GaugeSample, httpRequests, registrySnapshot, renderPrometheus } from "../metrics.js"
@@ -75,7 +74,7 @@ const currentGauges = Effect.gen(function* () {
 
 export const metricsText = Effect.gen(function* () {
   const gauges = yield* currentGauges.pipe(
-    Effect.catchAllCause((cause) => Effect.as(Effect.logWarning("metrics gauges unavailable", cause), []))
+    Effect.catchCause((cause) => Effect.as(Effect.logWarning("metrics gauges unavailable", cause), []))
   )
   return renderPrometheus(yield* registrySnapshot, gauges)
 })
@@ -88,30 +87,35 @@ export const withObservability = (
   routes: ReadonlyArray<LabelledRoute>,
   services: Context.Context<DeliveryRuntime | ProjectionRunner | SqlClient>
 ) => {
-  // One tagged counter per (route, method, status), made once: a metric key built per request was
-  // hashed and compared anew on every update. Bounded by routes × methods × statuses.
-  const counters = new Map<string, Metric.Metric.Counter<number>>()
+  // One counter per (route, method, status) with its attributes fixed at construction, made once:
+  // `Metric.withAttributes` would merge them into the context on every update. Bounded by
+  // routes × methods × statuses.
+  const counters = new Map<string, Metric.Counter<number>>()
   const counterFor = (route: string, method: string, status: number) => {
     const key = `${method} ${route} ${status}`
     let counter = counters.get(key)
     if (counter === undefined) {
-      counter = Metric.tagged(Metric.tagged(Metric.tagged(httpRequests, "route", route), "method", method), "status", String(status))
+      counter = Metric.counter(httpRequests.id, {
+        description: httpRequests.description,
+        incremental: true,
+        attributes: { route, method, status: String(status) }
+      })
       counters.set(key, counter)
     }
     return counter
   }
-  return <E, R>(app: HttpApp.Default<E, R>) =>
-    Effect.gen(function* () {
-      const request = yield* HttpServerRequest.HttpServerRequest
+  const metricsResponse = Effect.map(Effect.provideContext(metricsText, services), (text) =>
+    HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4; charset=utf-8" })
+  )
+  return <E, R>(
+    app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest> =>
+    HttpServerRequest.HttpServerRequest.use((request) => {
       const path = request.url.split("?")[0] ?? ""
-      if (path === "/metrics" && request.method === "GET") {
-        return HttpServerResponse.text(yield* Effect.provide(metricsText, services), {
-          contentType: "text/plain; version=0.0.4; charset=utf-8"
-        })
-      }
-      const response = yield* app
-      const route = routes.find((r) => r.method === request.method && r.pattern.test(path))?.path ?? "unmatched"
-      yield* Metric.increment(counterFor(route, request.method, response.status))
-      return response
+      if (path === "/metrics" && request.method === "GET") return metricsResponse
+      return Effect.tap(app, (response) => {
+        const route = routes.find((r) => r.method === request.method && r.pattern.test(path))?.path ?? "unmatched"
+        return Metric.update(counterFor(route, request.method, response.status), 1)
+      })
     })
 }

@@ -1,24 +1,26 @@
-import { Either, Schema } from "effect"
+import { Result, Schema } from "effect"
 import { LogPosition } from "../eventstore/types.js"
 import { BadRequest } from "./errors.js"
+
+const limitMessage = "must be an integer from 1 to 100"
 
 /** `?limit=&cursor=` on every list; cursors are opaque to clients. */
 export const PageParams = Schema.Struct({
   limit: Schema.optional(
-    Schema.NumberFromString.pipe(
-      Schema.int({ message: () => "must be an integer from 1 to 100" }),
-      Schema.between(1, 100, { message: () => "must be an integer from 1 to 100" })
+    Schema.NumberFromString.check(
+      Schema.isInt({ message: limitMessage }),
+      Schema.isBetween({ minimum: 1, maximum: 100 }, { message: limitMessage })
     )
   ),
-  cursor: Schema.optional(Schema.String.pipe(Schema.maxLength(200)))
-}).annotations({ parseOptions: { errors: "all" } })
+  cursor: Schema.optional(Schema.String.check(Schema.isMaxLength(200)))
+})
 
 export const defaultLimit = 20
 
-export const Page = <A, I, R>(item: Schema.Schema<A, I, R>) =>
+export const Page = <S extends Schema.Top>(item: S) =>
   Schema.Struct({
     data: Schema.Array(item),
-    nextCursor: Schema.NullOr(Schema.String).annotations({ description: "pass as `cursor` for the next page; null at the end" })
+    nextCursor: Schema.NullOr(Schema.String).annotate({ description: "pass as `cursor` for the next page; null at the end" })
   })
 
 const invalidCursor = new BadRequest({
@@ -32,19 +34,19 @@ const decode = (cursor: string) => Buffer.from(cursor, "base64url").toString("ut
 
 export const positionCursor = {
   format: (position: LogPosition): string => encode(`p:${LogPosition.format(position)}`),
-  parse: (cursor: string | undefined): Either.Either<LogPosition | undefined, BadRequest> => {
-    if (cursor === undefined) return Either.right(undefined)
+  parse: (cursor: string | undefined): Result.Result<LogPosition | undefined, BadRequest> => {
+    if (cursor === undefined) return Result.succeed(undefined)
     const text = decode(cursor)
     const position = text.startsWith("p:") ? LogPosition.parse(text.slice(2)) : undefined
-    return position === undefined ? Either.left(invalidCursor) : Either.right(position)
+    return position === undefined ? Result.fail(invalidCursor) : Result.succeed(position)
   }
 }
 
 export const versionCursor = {
   format: (version: number): string => encode(`v:${version}`),
-  parse: (cursor: string | undefined): Either.Either<number, BadRequest> => {
-    if (cursor === undefined) return Either.right(0)
+  parse: (cursor: string | undefined): Result.Result<number, BadRequest> => {
+    if (cursor === undefined) return Result.succeed(0)
     const match = /^v:(\d{1,9})$/.exec(decode(cursor))
-    return match === null ? Either.left(invalidCursor) : Either.right(Number(match[1]))
+    return match === null ? Result.fail(invalidCursor) : Result.succeed(Number(match[1]))
   }
 }

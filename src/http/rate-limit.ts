@@ -1,6 +1,5 @@
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { createHash } from "node:crypto"
 import { Context, Effect, Layer } from "effect"
 import { Settings } from "../config.js"
@@ -24,16 +23,17 @@ export interface ApiRateLimiterShape {
   readonly size: () => number
 }
 
-export class ApiRateLimiter extends Context.Tag("hookline/ApiRateLimiter")<ApiRateLimiter, ApiRateLimiterShape>() {
+export class ApiRateLimiter extends Context.Service<ApiRateLimiter, ApiRateLimiterShape>()("hookline/ApiRateLimiter") {
   static readonly layer = Layer.effect(
     ApiRateLimiter,
-    Effect.map(Settings, (settings) =>
-      makeApiRateLimiter({
+    Effect.gen(function* () {
+      const settings = yield* Settings
+      return makeApiRateLimiter({
         ratePerSecond: settings.apiRateLimit,
         burst: settings.apiRateBurst > 0 ? settings.apiRateBurst : Math.max(1, Math.ceil(settings.apiRateLimit)),
         maxKeys: defaultMaxKeys
       })
-    )
+    })
   )
 }
 
@@ -74,24 +74,27 @@ const bearer = /^Bearer\s+(\S+)$/i
  */
 export const withRateLimit =
   (limiter: ApiRateLimiterShape) =>
-  <E, R>(app: HttpApp.Default<E, R>) =>
+  <E, R>(
+    app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest> =>
     limiter.options.ratePerSecond <= 0
       ? app
-      : Effect.gen(function* () {
-          const request = yield* HttpServerRequest.HttpServerRequest
+      : HttpServerRequest.HttpServerRequest.use((request) => {
           const token = bearer.exec(request.headers.authorization ?? "")?.[1]
-          if (token === undefined) return yield* app
+          if (token === undefined) return app
           const key = createHash("sha256").update(token).digest("base64url")
           const decision = limiter.take(key, Date.now())
-          if (decision.allowed) return yield* app
+          if (decision.allowed) return app
           const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000))
-          return HttpServerResponse.setHeader(
-            errorResponse(429, {
-              code: "rate_limited",
-              message: `this API key sent more than ${limiter.options.ratePerSecond} requests per second; retry in ${seconds} s`,
-              details: { limit: limiter.options.ratePerSecond, burst: limiter.options.burst, retryAfterSeconds: seconds }
-            }),
-            "retry-after",
-            String(seconds)
+          return Effect.succeed(
+            HttpServerResponse.setHeader(
+              errorResponse(429, {
+                code: "rate_limited",
+                message: `this API key sent more than ${limiter.options.ratePerSecond} requests per second; retry in ${seconds} s`,
+                details: { limit: limiter.options.ratePerSecond, burst: limiter.options.burst, retryAfterSeconds: seconds }
+              }),
+              "retry-after",
+              String(seconds)
+            )
           )
         })

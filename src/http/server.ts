@@ -1,12 +1,12 @@
-import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import * as HttpApiSwagger from "@effect/platform/HttpApiSwagger"
-import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
-import * as HttpServer from "@effect/platform/HttpServer"
-import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpRouter from "effect/http/HttpRouter"
+import type * as HttpServerRequest from "effect/http/HttpServerRequest"
+import type * as HttpServerResponse from "effect/http/HttpServerResponse"
+import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
+import * as HttpApiSwagger from "effect/http-api/HttpApiSwagger"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
-import { SqlClient } from "@effect/sql/SqlClient"
+import { SqlClient } from "effect/sql/SqlClient"
 import { PublishedEvents } from "../app/published-events.js"
 import { Settings } from "../config.js"
 import { DeliveryRuntime } from "../delivery/runtime.js"
@@ -23,16 +23,21 @@ import { EventsLive } from "./handlers/events.js"
 import { HealthLive } from "./handlers/health.js"
 import { withJsonGuard } from "./json-guard.js"
 import { ApiRateLimiter, withRateLimit } from "./rate-limit.js"
+import { RequestErrorsLive } from "./request-errors.js"
 import { WebhooksLive } from "./handlers/webhooks.js"
 import { type Route, routePattern, uniformErrors } from "./uniform-errors.js"
 
-export const ApiLive = HttpApiBuilder.api(HooklineApi).pipe(
-  Layer.provide([HealthLive, AdminLive, AccountLive, EventsLive, WebhooksLive, DeliveriesLive]),
-  Layer.provide([AccountAuthLive, OperatorAuthLive])
-)
-
 const openApiPath = "/openapi.json"
 const docsPath = "/docs"
+
+/** The API's routes, its OpenAPI document and Swagger UI (inlined in effect: it works offline). */
+export const ApiLive = Layer.mergeAll(
+  HttpApiBuilder.layer(HooklineApi, { openapiPath: openApiPath }),
+  HttpApiSwagger.layer(HooklineApi, { path: docsPath })
+).pipe(
+  Layer.provide([HealthLive, AdminLive, AccountLive, EventsLive, WebhooksLive, DeliveriesLive]),
+  Layer.provide([AccountAuthLive, OperatorAuthLive, RequestErrorsLive])
+)
 
 /** Every method and path the server answers, to tell a wrong method (405) from an unknown route (404). */
 export const routes: ReadonlyArray<Route & LabelledRoute> = [
@@ -45,30 +50,39 @@ export const routes: ReadonlyArray<Route & LabelledRoute> = [
   ),
   { method: "GET", path: openApiPath, pattern: routePattern(openApiPath) },
   { method: "GET", path: "/metrics", pattern: routePattern("/metrics") },
-  { method: "GET", path: docsPath, pattern: new RegExp(`^${docsPath}(/.*)?$`) }
+  { method: "GET", path: docsPath, pattern: routePattern(docsPath) }
 ]
 
-/** The HTTP server on HOST:PORT, serving the API, its OpenAPI document and Swagger UI. */
-export const HttpServerLive = Layer.unwrapEffect(
+/**
+ * Hookline's own middleware around every request, the router's "not found" included. Issue 6 (overload
+ * and abuse): the rate limit and the publish back-pressure answer before the body is read; the JSON
+ * depth guard reads it inside the size limit, on the request the handler will see.
+ */
+const MiddlewareLive = HttpRouter.middleware(
   Effect.gen(function* () {
     const settings = yield* Settings
     const services = yield* Effect.context<DeliveryRuntime | ProjectionRunner | SqlClient>()
+    const limiter = yield* Effect.provide(Effect.service(ApiRateLimiter), ApiRateLimiter.layer)
+    const publishing = yield* PublishedEvents
     const errors = uniformErrors({ maxRequestBytes: settings.maxRequestBytes, routes })
     const observe = withObservability(routes, services)
-    // Issue 6 (overload and abuse): the rate limit and the publish back-pressure answer before the body
-    // is read; the JSON depth guard reads it inside the size limit, on the request the handler will see.
-    const limiter = yield* Effect.provide(ApiRateLimiter, ApiRateLimiter.layer)
-    const publishing = yield* PublishedEvents
     const guard = withJsonGuard(settings.maxJsonDepth)
     const shed = withBackPressure(publishing.saturated)
     const limit = withRateLimit(limiter)
-    const middleware = (app: HttpApp.Default) => observe(shed(limit(withCorrelationId(errors(guard(app))))))
-    return HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
-      Layer.provide(HttpApiSwagger.layer({ path: docsPath })),
-      Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: openApiPath })),
-      Layer.provide(HttpApiBuilder.middleware(middleware)),
-      Layer.provide(ApiLive),
-      HttpServer.withLogAddress,
+    // Nothing fails past `errors`; the router's typing wants the error channel passed through.
+    return <E, R>(
+      app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+    ): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest> =>
+      observe(shed(limit(withCorrelationId(errors(guard(app))))))
+  }),
+  { global: true }
+)
+
+/** The HTTP server on HOST:PORT, serving the API, its OpenAPI document and Swagger UI. */
+export const HttpServerLive = Layer.unwrap(
+  Effect.gen(function* () {
+    const settings = yield* Settings
+    return HttpRouter.serve(Layer.mergeAll(ApiLive, MiddlewareLive)).pipe(
       Layer.provideMerge(
         NodeHttpServer.layer(
           // Slow clients cannot hold the server: headers within 10 s, the whole request within 30 s.

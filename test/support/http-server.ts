@@ -1,5 +1,5 @@
-import { HttpServer } from "@effect/platform"
-import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted } from "effect"
+import * as HttpServer from "effect/http/HttpServer"
+import { Effect, Layer, ManagedRuntime, Option, Redacted, References } from "effect"
 import { AppLive } from "../../src/app/layer.js"
 import { type HooklineSettings, Settings } from "../../src/config.js"
 import { DeliveryLive } from "../../src/delivery/layer.js"
@@ -31,7 +31,7 @@ export const TestServer = (overrides: Partial<HooklineSettings> = {}) => {
   )
   return HttpServerLive.pipe(
     Layer.provideMerge(AppLive.pipe(Layer.provideMerge(DeliveryLive), Layer.provideMerge(core))),
-    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+    Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
   )
 }
 
@@ -88,15 +88,15 @@ export const makeClient = (baseUrl: string): Client => ({
 
 export interface Started {
   readonly client: Client
-  readonly runtime: ManagedRuntime.ManagedRuntime<Layer.Layer.Success<ReturnType<typeof TestServer>>, unknown>
+  readonly runtime: ManagedRuntime.ManagedRuntime<Layer.Success<ReturnType<typeof TestServer>>, unknown>
   readonly stop: () => Promise<void>
 }
 
 /** Starts a server for a test file (call in beforeAll, `stop` in afterAll). */
 export const startTestServer = async (overrides: Partial<HooklineSettings> = {}): Promise<Started> => {
   const runtime = ManagedRuntime.make(TestServer(overrides))
-  const address = await runtime.runPromise(Effect.map(HttpServer.HttpServer, (server) => server.address))
-  if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
+  const address = await runtime.runPromise(Effect.map(Effect.service(HttpServer.HttpServer), (server) => server.address))
+  if (address._tag === "UnixPathAddress") throw new Error("expected a TCP address")
   return {
     client: makeClient(`http://127.0.0.1:${address.port}`),
     runtime,

@@ -1,6 +1,6 @@
-import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
-import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
-import * as OpenApi from "@effect/platform/OpenApi"
+import * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
+import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
+import * as OpenApi from "effect/http-api/OpenApi"
 import { Schema } from "effect"
 import { AccountAuth } from "../auth.js"
 import { NotFoundError } from "../errors.js"
@@ -9,14 +9,11 @@ import { EventTypeResource } from "../resources/event.js"
 
 export class AccountGroup extends HttpApiGroup.make("account")
   .add(
-    HttpApiEndpoint.get("account", "/account")
-      .addSuccess(AccountResource)
-      .addError(NotFoundError)
+    HttpApiEndpoint.get("account", "/account", { success: AccountResource, error: NotFoundError })
       .annotate(OpenApi.Description, "The caller's account: plan, limits and usage.")
   )
   .add(
-    HttpApiEndpoint.get("eventTypes", "/event-types")
-      .addSuccess(Schema.Struct({ data: Schema.Array(EventTypeResource) }))
+    HttpApiEndpoint.get("eventTypes", "/event-types", { success: Schema.Struct({ data: Schema.Array(EventTypeResource) }) })
       .annotate(OpenApi.Description, "The event catalogue, with the JSON Schema of each event's data.")
   )
   .middleware(AccountAuth)

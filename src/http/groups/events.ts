@@ -1,6 +1,7 @@
-import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
-import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
-import * as OpenApi from "@effect/platform/OpenApi"
+import * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
+import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
+import * as HttpApiSchema from "effect/http-api/HttpApiSchema"
+import * as OpenApi from "effect/http-api/OpenApi"
 import { Schema } from "effect"
 import { PublishedEvent } from "../../domain/index.js"
 import { AccountAuth } from "../auth.js"
@@ -9,30 +10,23 @@ import { EventResource, PublishBatchInput, PublishBatchResult, PublishedEventRes
 
 export class EventsGroup extends HttpApiGroup.make("events")
   .add(
-    HttpApiEndpoint.post("publish", "/events")
-      .setPayload(PublishedEvent.PublishEventInput)
-      .addSuccess(PublishedEventResource, { status: 202 })
-      .addError(ConflictError)
-      .addError(PayloadTooLargeError)
-      .annotate(
-        OpenApi.Description,
-        "Publishes an event; answers once it is durable. Publishing the same id again stores nothing and answers with the first result."
-      )
+    HttpApiEndpoint.post("publish", "/events", {
+      payload: PublishedEvent.PublishEventInput,
+      success: PublishedEventResource.pipe(HttpApiSchema.status(202)),
+      error: [ConflictError, PayloadTooLargeError]
+    }).annotate(
+      OpenApi.Description,
+      "Publishes an event; answers once it is durable. Publishing the same id again stores nothing and answers with the first result."
+    )
   )
   .add(
-    HttpApiEndpoint.post("publishBatch", "/events/batch")
-      .setPayload(PublishBatchInput)
-      .addSuccess(PublishBatchResult)
-      .annotate(
-        OpenApi.Description,
-        "Publishes up to 500 events in one append; a result per item (one bad item does not refuse the others)."
-      )
+    HttpApiEndpoint.post("publishBatch", "/events/batch", { payload: PublishBatchInput, success: PublishBatchResult }).annotate(
+      OpenApi.Description,
+      "Publishes up to 500 events in one append; a result per item (one bad item does not refuse the others)."
+    )
   )
   .add(
-    HttpApiEndpoint.get("event", "/events/:id")
-      .setPath(Schema.Struct({ id: Schema.String }))
-      .addSuccess(EventResource)
-      .addError(NotFoundError)
+    HttpApiEndpoint.get("event", "/events/:id", { params: { id: Schema.String }, success: EventResource, error: NotFoundError })
   )
   .middleware(AccountAuth)
   .prefix("/v1")

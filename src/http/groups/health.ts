@@ -1,10 +1,9 @@
-import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
-import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
-import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
+import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
 import { Schema } from "effect"
 
 export const Readiness = Schema.Struct({
-  status: Schema.Literal("ready", "not_ready"),
+  status: Schema.Literals(["ready", "not_ready"]),
   checks: Schema.Struct({
     database: Schema.Boolean,
     migrations: Schema.Boolean,
@@ -15,10 +14,9 @@ export const Readiness = Schema.Struct({
 export class NotReady extends Schema.TaggedError<NotReady>()(
   "NotReady",
   { readiness: Readiness },
-  HttpApiSchema.annotations({ status: 503 })
+  { httpApiStatus: 503 }
 ) {}
 
 export class HealthGroup extends HttpApiGroup.make("health", { topLevel: true })
-  .add(HttpApiEndpoint.get("healthz", "/healthz").addSuccess(Schema.Struct({ status: Schema.Literal("ok") })))
-  .add(HttpApiEndpoint.get("readyz", "/readyz").addSuccess(Readiness).addError(NotReady)) {}
-
+  .add(HttpApiEndpoint.get("healthz", "/healthz", { success: Schema.Struct({ status: Schema.Literal("ok") }) }))
+  .add(HttpApiEndpoint.get("readyz", "/readyz", { success: Readiness, error: NotReady })) {}

@@ -1,6 +1,7 @@
-import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
-import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
-import * as OpenApi from "@effect/platform/OpenApi"
+import * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
+import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
+import * as HttpApiSchema from "effect/http-api/HttpApiSchema"
+import * as OpenApi from "effect/http-api/OpenApi"
 import { Schema } from "effect"
 import { Webhook, WebhookInput } from "../../domain/index.js"
 import { AccountAuth } from "../auth.js"
@@ -9,90 +10,73 @@ import { Page, PageParams } from "../pagination.js"
 import { HistoryEntryResource } from "../resources/history.js"
 import { WebhookResource, WebhookWithSecretResource } from "../resources/webhook.js"
 
-const WebhookPath = Schema.Struct({ id: Schema.String })
+const WebhookPath = { id: Schema.String }
+
+const overlapMessage = `must be an integer from 0 to ${Webhook.maxSecretOverlapSeconds}`
 
 export const RotateSecretInput = Schema.NullOr(
   Schema.Struct({
     overlapSeconds: Schema.optional(
-      Schema.Number.pipe(
-        Schema.int({ message: () => `must be an integer from 0 to ${Webhook.maxSecretOverlapSeconds}` }),
-        Schema.between(0, Webhook.maxSecretOverlapSeconds, {
-          message: () => `must be an integer from 0 to ${Webhook.maxSecretOverlapSeconds}`
-        })
-      ).annotations({
+      Schema.Number.check(
+        Schema.isInt({ message: overlapMessage }),
+        Schema.isBetween({ minimum: 0, maximum: Webhook.maxSecretOverlapSeconds }, { message: overlapMessage })
+      ).annotate({
         description: "how long the replaced secret keeps signing; 0 ends it at once (e.g. after a leak)"
       })
     )
   })
-).annotations({ identifier: "RotateSecretInput", parseOptions: { errors: "all" } })
+).annotate({ identifier: "RotateSecretInput" })
 
+// Webhook commands share one error type: each of them may meet a concurrent change (409), and the
+// webhook's account rules (403).
+const error = [NotFoundError, ConflictError, ForbiddenError]
 
 export class WebhooksGroup extends HttpApiGroup.make("webhooks")
   .add(
-    HttpApiEndpoint.post("create", "/webhooks")
-      .setPayload(WebhookInput.CreateWebhookInput)
-      .addSuccess(WebhookWithSecretResource, { status: 201 })
-      .addError(ForbiddenError)
-      .annotate(OpenApi.Description, "Registers a webhook. The response carries its signing secret, shown only here.")
+    HttpApiEndpoint.post("create", "/webhooks", {
+      payload: WebhookInput.CreateWebhookInput,
+      success: WebhookWithSecretResource.pipe(HttpApiSchema.status(201)),
+      error
+    }).annotate(OpenApi.Description, "Registers a webhook. The response carries its signing secret, shown only here.")
   )
+  .add(HttpApiEndpoint.get("list", "/webhooks", { query: PageParams, success: Page(WebhookResource), error }))
+  .add(HttpApiEndpoint.get("get", "/webhooks/:id", { params: WebhookPath, success: WebhookResource, error }))
   .add(
-    HttpApiEndpoint.get("list", "/webhooks")
-      .setUrlParams(PageParams)
-      .addSuccess(Page(WebhookResource))
+    HttpApiEndpoint.patch("update", "/webhooks/:id", {
+      params: WebhookPath,
+      payload: WebhookInput.UpdateWebhookInput,
+      success: WebhookResource,
+      error
+    }).annotate(OpenApi.Description, "Changes the given fields; `null` resets a delivery policy field to the default.")
   )
+  .add(HttpApiEndpoint.delete("delete", "/webhooks/:id", { params: WebhookPath, success: HttpApiSchema.NoContent, error }))
   .add(
-    HttpApiEndpoint.get("get", "/webhooks/:id").setPath(WebhookPath).addSuccess(WebhookResource).addError(NotFoundError)
-  )
-  .add(
-    HttpApiEndpoint.patch("update", "/webhooks/:id")
-      .setPath(WebhookPath)
-      .setPayload(WebhookInput.UpdateWebhookInput)
-      .addSuccess(WebhookResource)
-      .addError(NotFoundError)
-      .annotate(OpenApi.Description, "Changes the given fields; `null` resets a delivery policy field to the default.")
-  )
-  .add(
-    HttpApiEndpoint.del("delete", "/webhooks/:id")
-      .setPath(WebhookPath)
-      .addSuccess(Schema.Void)
-      .addError(NotFoundError)
-  )
-  .add(
-    HttpApiEndpoint.post("pause", "/webhooks/:id/pause")
-      .setPath(WebhookPath)
-      .addSuccess(WebhookResource)
+    HttpApiEndpoint.post("pause", "/webhooks/:id/pause", { params: WebhookPath, success: WebhookResource, error })
       .annotate(OpenApi.Description, "Stops deliveries until resumed.")
   )
   .add(
-    HttpApiEndpoint.post("resume", "/webhooks/:id/resume")
-      .setPath(WebhookPath)
-      .addSuccess(WebhookResource)
+    HttpApiEndpoint.post("resume", "/webhooks/:id/resume", { params: WebhookPath, success: WebhookResource, error })
       .annotate(OpenApi.Description, "Resumes a paused or disabled webhook.")
   )
   .add(
-    HttpApiEndpoint.post("rotateSecret", "/webhooks/:id/rotate-secret")
-      .setPath(WebhookPath)
-      .setPayload(RotateSecretInput)
-      .addSuccess(WebhookWithSecretResource)
-      .addError(NotFoundError)
-      .annotate(
-        OpenApi.Description,
-        "Replaces the signing secret; the old one keeps signing alongside for the overlap (default from configuration)."
-      )
+    HttpApiEndpoint.post("rotateSecret", "/webhooks/:id/rotate-secret", {
+      params: WebhookPath,
+      payload: RotateSecretInput,
+      success: WebhookWithSecretResource,
+      error
+    }).annotate(
+      OpenApi.Description,
+      "Replaces the signing secret; the old one keeps signing alongside for the overlap (default from configuration)."
+    )
   )
   .add(
-    HttpApiEndpoint.get("history", "/webhooks/:id/history")
-      .setPath(WebhookPath)
-      .setUrlParams(PageParams)
-      .addSuccess(Page(HistoryEntryResource))
-      .addError(NotFoundError)
-      .annotate(OpenApi.Description, "Every change of the webhook, oldest first, with when, who and what (never secrets).")
+    HttpApiEndpoint.get("history", "/webhooks/:id/history", {
+      params: WebhookPath,
+      query: PageParams,
+      success: Page(HistoryEntryResource),
+      error
+    }).annotate(OpenApi.Description, "Every change of the webhook, oldest first, with when, who and what (never secrets).")
   )
-  // Webhook commands share one error type: each of them may meet a concurrent change (409), and the
-  // webhook's account rules (403).
-  .addError(NotFoundError)
-  .addError(ConflictError)
-  .addError(ForbiddenError)
   .middleware(AccountAuth)
   .prefix("/v1")
   .annotate(OpenApi.Title, "Webhooks") {}

@@ -1,5 +1,5 @@
-import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import { SqlClient } from "@effect/sql/SqlClient"
+import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
+import { SqlClient } from "effect/sql/SqlClient"
 import { Effect, Option, Schema } from "effect"
 import { Settings } from "../../config.js"
 import { EventTypes, Plans } from "../../domain/index.js"

@@ -1,4 +1,4 @@
-import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
 import { Effect, Option } from "effect"
 import { AccountCommands } from "../../app/accounts.js"
 import { LogPosition } from "../../eventstore/types.js"
@@ -35,15 +35,15 @@ export const AdminLive = HttpApiBuilder.group(HooklineApi, "admin", (handlers) =
           orApiError
         )
       )
-      .handle("issueKey", ({ path, request }) =>
-        accounts.issueKey(path.accountId, callerOf(request, operator)).pipe(
+      .handle("issueKey", ({ params, request }) =>
+        accounts.issueKey(params.accountId, callerOf(request, operator)).pipe(
           Effect.map(({ apiKey }) => ({ id: apiKey.keyId, prefix: apiKey.prefix, key: apiKey.key })),
           orApiError
         )
       )
-      .handle("revokeKey", ({ path, request }) =>
-        accounts.revokeKey(path.accountId, path.keyId, callerOf(request, operator)).pipe(
-          Effect.map((key) => ({ id: key.keyId, accountId: path.accountId, prefix: key.prefix, status: key.status })),
+      .handle("revokeKey", ({ params, request }) =>
+        accounts.revokeKey(params.accountId, params.keyId, callerOf(request, operator)).pipe(
+          Effect.map((key) => ({ id: key.keyId, accountId: params.accountId, prefix: key.prefix, status: key.status })),
           orApiError
         )
       )
@@ -53,8 +53,8 @@ export const AdminLive = HttpApiBuilder.group(HooklineApi, "admin", (handlers) =
           orApiError
         )
       )
-      .handle("rebuildProjection", ({ path }) =>
-        runner.rebuild(path.name).pipe(Effect.map(projectionStatus), orApiError)
+      .handle("rebuildProjection", ({ params }) =>
+        runner.rebuild(params.name).pipe(Effect.map(projectionStatus), orApiError)
       )
   })
 )

@@ -1,6 +1,6 @@
-import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import { SqlClient } from "@effect/sql/SqlClient"
-import { Effect, Either, Option } from "effect"
+import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
+import { SqlClient } from "effect/sql/SqlClient"
+import { Effect, Option, Result } from "effect"
 import { Deliveries, type DeliverySummary } from "../../app/deliveries.js"
 import { findWebhook } from "../../projections/webhooks.js"
 import { HooklineApi } from "../api.js"
@@ -19,18 +19,18 @@ const deliveryNotFound = (id: string) => new NotFound({ code: "delivery_not_foun
 const cursor = {
   format: (next: { readonly seq: string; readonly id: string }) =>
     Buffer.from(`d:${next.seq}:${next.id}`, "utf8").toString("base64url"),
-  parse: (text: string | undefined) => {
-    if (text === undefined) return Either.right(undefined)
+  parse: (text: string | undefined): Result.Result<{ readonly seq: string; readonly id: string } | undefined, BadRequest> => {
+    if (text === undefined) return Result.succeed(undefined)
     const match = /^d:(\d{1,20}):(.{1,200})$/.exec(Buffer.from(text, "base64url").toString("utf8"))
     return match === null
-      ? Either.left(
+      ? Result.fail(
           new BadRequest({
             code: "invalid_cursor",
             message: "cursor is not one this API returned",
             details: { issues: [{ path: "cursor", message: "invalid cursor" }] }
           })
         )
-      : Either.right({ seq: match[1]!, id: match[2]! })
+      : Result.succeed({ seq: match[1]!, id: match[2]! })
   }
 }
 
@@ -45,29 +45,29 @@ export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (h
       )
 
     return handlers
-      .handle("list", ({ path, urlParams }) =>
+      .handle("list", ({ params, query }) =>
         Effect.gen(function* () {
           const { accountId } = yield* CurrentAccount
-          yield* ownWebhook(accountId, path.id)
-          const after = yield* cursor.parse(urlParams.cursor)
+          yield* ownWebhook(accountId, params.id)
+          const after = yield* Effect.fromResult(cursor.parse(query.cursor))
           const page = yield* orApiError(
             deliveries.list(
               accountId,
-              path.id,
-              { status: urlParams.status, type: urlParams.type, since: urlParams.since, until: urlParams.until },
-              { limit: urlParams.limit ?? defaultLimit, after }
+              params.id,
+              { status: query.status, type: query.type, since: query.since, until: query.until },
+              { limit: query.limit ?? defaultLimit, after }
             )
           )
           return { data: page.data.map(resource), nextCursor: page.next === null ? null : cursor.format(page.next) }
         })
       )
-      .handle("recover", ({ path, payload, request }) =>
+      .handle("recover", ({ params, payload, request }) =>
         Effect.gen(function* () {
           const { accountId, keyId } = yield* CurrentAccount
-          yield* ownWebhook(accountId, path.id)
+          yield* ownWebhook(accountId, params.id)
           const dryRun = payload.dryRun ?? false
           const { count } = yield* orApiError(
-            deliveries.recover(callerOf(request, { kind: "account", accountId, keyId }), accountId, path.id, {
+            deliveries.recover(callerOf(request, { kind: "account", accountId, keyId }), accountId, params.id, {
               since: payload.since,
               until: payload.until,
               dryRun
@@ -76,29 +76,29 @@ export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (h
           return { count, dryRun }
         })
       )
-      .handle("test", ({ path, request }) =>
+      .handle("test", ({ params, request }) =>
         Effect.gen(function* () {
           const { accountId, keyId } = yield* CurrentAccount
           const sent = yield* orApiError(
-            deliveries.sendTest(callerOf(request, { kind: "account", accountId, keyId }), accountId, path.id)
+            deliveries.sendTest(callerOf(request, { kind: "account", accountId, keyId }), accountId, params.id)
           )
-          return Option.isSome(sent) ? sent.value : yield* webhookNotFound(path.id)
+          return Option.isSome(sent) ? sent.value : yield* webhookNotFound(params.id)
         })
       )
-      .handle("get", ({ path }) =>
+      .handle("get", ({ params }) =>
         Effect.gen(function* () {
           const { accountId } = yield* CurrentAccount
-          const found = yield* orApiError(deliveries.get(accountId, path.id))
-          return Option.isSome(found) ? { ...found.value, status: found.value.status as Status } : yield* deliveryNotFound(path.id)
+          const found = yield* orApiError(deliveries.get(accountId, params.id))
+          return Option.isSome(found) ? { ...found.value, status: found.value.status as Status } : yield* deliveryNotFound(params.id)
         })
       )
-      .handle("redeliver", ({ path, request }) =>
+      .handle("redeliver", ({ params, request }) =>
         Effect.gen(function* () {
           const { accountId, keyId } = yield* CurrentAccount
           const found = yield* orApiError(
-            deliveries.redeliver(callerOf(request, { kind: "account", accountId, keyId }), accountId, path.id)
+            deliveries.redeliver(callerOf(request, { kind: "account", accountId, keyId }), accountId, params.id)
           )
-          return Option.isSome(found) ? resource(found.value) : yield* deliveryNotFound(path.id)
+          return Option.isSome(found) ? resource(found.value) : yield* deliveryNotFound(params.id)
         })
       )
   })

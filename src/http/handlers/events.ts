@@ -1,5 +1,5 @@
-import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import { Effect, Either, Option } from "effect"
+import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
+import { Effect, Option, Result } from "effect"
 import { Deliveries } from "../../app/deliveries.js"
 import { PublishedEvents } from "../../app/published-events.js"
 import { HooklineApi } from "../api.js"
@@ -33,13 +33,13 @@ export const EventsLive = HttpApiBuilder.group(HooklineApi, "events", (handlers)
             events.publishBatch(accountId, payload.events, callerOf(request, { kind: "account", accountId, keyId }))
           )
           const results = outcomes.map((outcome, index) =>
-            Either.match(outcome, {
-              onRight: (published) => ({
+            Result.match(outcome, {
+              onSuccess: (published) => ({
                 index,
                 status: "accepted" as const,
                 event: toPublishedResource(published.event, published.duplicate)
               }),
-              onLeft: (error) => ({
+              onFailure: (error) => ({
                 index,
                 status: "rejected" as const,
                 id: itemId(payload.events[index]),
@@ -51,12 +51,12 @@ export const EventsLive = HttpApiBuilder.group(HooklineApi, "events", (handlers)
           return { accepted, rejected: results.length - accepted, results }
         })
       )
-      .handle("event", ({ path }) =>
+      .handle("event", ({ params }) =>
         Effect.gen(function* () {
           const { accountId } = yield* CurrentAccount
-          const found = yield* orApiError(events.find(accountId, path.id))
+          const found = yield* orApiError(events.find(accountId, params.id))
           if (Option.isNone(found)) {
-            return yield* new NotFound({ code: "event_not_found", message: `event ${path.id} not found` })
+            return yield* new NotFound({ code: "event_not_found", message: `event ${params.id} not found` })
           }
           const event = found.value
           const deliveries = yield* orApiError(deliveriesOf.forEvent(accountId, event.eventId))

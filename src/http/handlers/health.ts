@@ -1,5 +1,5 @@
-import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import { SqlClient } from "@effect/sql/SqlClient"
+import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
+import { SqlClient } from "effect/sql/SqlClient"
 import { Effect } from "effect"
 import { ProjectionRunner } from "../../projections/runner.js"
 import { HooklineApi } from "../api.js"
@@ -20,11 +20,15 @@ export const readiness = Effect.gen(function* () {
 })
 
 export const HealthLive = HttpApiBuilder.group(HooklineApi, "health", (handlers) =>
-  handlers
-    .handle("healthz", () => Effect.succeed({ status: "ok" as const }))
-    .handle("readyz", () =>
-      Effect.flatMap(readiness, (readiness) =>
-        readiness.status === "ready" ? Effect.succeed(readiness) : Effect.fail(new NotReady({ readiness }))
+  Effect.gen(function* () {
+    const services = yield* Effect.context<SqlClient | ProjectionRunner>()
+    const ready = Effect.provideContext(readiness, services)
+    return handlers
+      .handle("healthz", () => Effect.succeed({ status: "ok" as const }))
+      .handle("readyz", () =>
+        Effect.flatMap(ready, (readiness) =>
+          readiness.status === "ready" ? Effect.succeed(readiness) : Effect.fail(new NotReady({ readiness }))
+        )
       )
-    )
+  })
 )

@@ -1,5 +1,5 @@
-import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import { SqlClient } from "@effect/sql/SqlClient"
+import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
+import { SqlClient } from "effect/sql/SqlClient"
 import { Effect, Option } from "effect"
 import type { Actor } from "../../app/caller.js"
 import { WebhookCommands } from "../../app/webhooks.js"
@@ -39,11 +39,11 @@ export const WebhooksLive = HttpApiBuilder.group(HooklineApi, "webhooks", (handl
           return { ...fromState(webhook), secret }
         })
       )
-      .handle("list", ({ urlParams }) =>
+      .handle("list", ({ query }) =>
         Effect.gen(function* () {
           const { accountId } = yield* CurrentAccount
-          const after = yield* positionCursor.parse(urlParams.cursor)
-          const page = yield* orApiError(read(listWebhooks(accountId, after, urlParams.limit ?? defaultLimit)))
+          const after = yield* Effect.fromResult(positionCursor.parse(query.cursor))
+          const page = yield* orApiError(read(listWebhooks(accountId, after, query.limit ?? defaultLimit)))
           const last = page.rows[page.rows.length - 1]
           return {
             data: page.rows.map(fromRow),
@@ -51,52 +51,52 @@ export const WebhooksLive = HttpApiBuilder.group(HooklineApi, "webhooks", (handl
           }
         })
       )
-      .handle("get", ({ path }) =>
+      .handle("get", ({ params }) =>
         Effect.gen(function* () {
           const { accountId } = yield* CurrentAccount
-          const row = yield* orApiError(read(findWebhook(accountId, path.id)))
-          return Option.isSome(row) ? fromRow(row.value) : yield* notFound(path.id)
+          const row = yield* orApiError(read(findWebhook(accountId, params.id)))
+          return Option.isSome(row) ? fromRow(row.value) : yield* notFound(params.id)
         })
       )
-      .handle("update", ({ path, payload, request }) =>
+      .handle("update", ({ params, payload, request }) =>
         Effect.gen(function* () {
           const actor = yield* accountActor
-          const webhook = yield* orApiError(commands.update(actor.accountId, path.id, payload, callerOf(request, actor)))
+          const webhook = yield* orApiError(commands.update(actor.accountId, params.id, payload, callerOf(request, actor)))
           return fromState(webhook)
         })
       )
-      .handle("delete", ({ path, request }) =>
+      .handle("delete", ({ params, request }) =>
         Effect.gen(function* () {
           const actor = yield* accountActor
-          yield* orApiError(commands.delete(actor.accountId, path.id, callerOf(request, actor)))
+          yield* orApiError(commands.delete(actor.accountId, params.id, callerOf(request, actor)))
         })
       )
-      .handle("pause", ({ path, request }) =>
+      .handle("pause", ({ params, request }) =>
         Effect.gen(function* () {
           const actor = yield* accountActor
-          return fromState(yield* orApiError(commands.pause(actor.accountId, path.id, callerOf(request, actor))))
+          return fromState(yield* orApiError(commands.pause(actor.accountId, params.id, callerOf(request, actor))))
         })
       )
-      .handle("resume", ({ path, request }) =>
+      .handle("resume", ({ params, request }) =>
         Effect.gen(function* () {
           const actor = yield* accountActor
-          return fromState(yield* orApiError(commands.resume(actor.accountId, path.id, callerOf(request, actor))))
+          return fromState(yield* orApiError(commands.resume(actor.accountId, params.id, callerOf(request, actor))))
         })
       )
-      .handle("rotateSecret", ({ path, payload, request }) =>
+      .handle("rotateSecret", ({ params, payload, request }) =>
         Effect.gen(function* () {
           const actor = yield* accountActor
           const { webhook, secret } = yield* orApiError(
-            commands.rotateSecret(actor.accountId, path.id, payload?.overlapSeconds, callerOf(request, actor))
+            commands.rotateSecret(actor.accountId, params.id, payload?.overlapSeconds, callerOf(request, actor))
           )
           return { ...fromState(webhook), secret }
         })
       )
-      .handle("history", ({ path, urlParams }) =>
+      .handle("history", ({ params, query }) =>
         Effect.gen(function* () {
           const { accountId } = yield* CurrentAccount
-          const after = yield* versionCursor.parse(urlParams.cursor)
-          const page = yield* orApiError(history.page(accountId, path.id, after, urlParams.limit ?? defaultLimit))
+          const after = yield* Effect.fromResult(versionCursor.parse(query.cursor))
+          const page = yield* orApiError(history.page(accountId, params.id, after, query.limit ?? defaultLimit))
           const last = page.entries[page.entries.length - 1]
           return {
             data: page.entries.map((entry) => ({

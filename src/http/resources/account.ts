@@ -13,24 +13,24 @@ export const AccountResource = Schema.Struct({
   }),
   usage: Schema.Struct({ webhooks: Schema.Number }),
   createdAt: Schema.String
-}).annotations({ identifier: "Account" })
+}).annotate({ identifier: "Account" })
 
 export const ApiKeyWithSecret = Schema.Struct({
   id: Schema.String,
   prefix: Schema.String,
-  key: Schema.String.annotations({ description: "the API key; shown only in this response, stored only as a hash" })
-}).annotations({ identifier: "ApiKeyWithSecret" })
+  key: Schema.String.annotate({ description: "the API key; shown only in this response, stored only as a hash" })
+}).annotate({ identifier: "ApiKeyWithSecret" })
 
 export const CreatedAccount = Schema.Struct({
   id: Schema.String,
   name: Schema.String,
   plan: Plans.PlanName,
   apiKey: ApiKeyWithSecret
-}).annotations({ identifier: "CreatedAccount" })
+}).annotate({ identifier: "CreatedAccount" })
 
 export const ApiKeyResource = Schema.Struct({
   id: Schema.String,
   accountId: Schema.String,
   prefix: Schema.String,
-  status: Schema.Literal("active", "revoked")
-}).annotations({ identifier: "ApiKey" })
+  status: Schema.Literals(["active", "revoked"])
+}).annotate({ identifier: "ApiKey" })

@@ -1,69 +1,69 @@
 import { Schema } from "effect"
 
-const Headers = Schema.Record({ key: Schema.String, value: Schema.String })
+const Headers = Schema.Record(Schema.String, Schema.String)
 
 export const DeliveryResource = Schema.Struct({
   id: Schema.String,
   webhookId: Schema.String,
-  eventId: Schema.String.annotations({ description: "also the `webhook-id` header the receiver got, on every attempt" }),
+  eventId: Schema.String.annotate({ description: "also the `webhook-id` header the receiver got, on every attempt" }),
   eventType: Schema.String,
-  status: Schema.Literal("pending", "retrying", "delivered", "exhausted"),
+  status: Schema.Literals(["pending", "retrying", "delivered", "exhausted"]),
   attempts: Schema.Number,
   createdAt: Schema.String,
   lastAttemptAt: Schema.NullOr(Schema.String),
   nextAttemptAt: Schema.NullOr(Schema.String),
   lastResponseStatus: Schema.NullOr(Schema.Number),
   lastError: Schema.NullOr(Schema.String)
-}).annotations({ identifier: "Delivery" })
+}).annotate({ identifier: "Delivery" })
 
 export const AttemptResource = Schema.Struct({
   attempt: Schema.Number,
   at: Schema.String,
-  outcome: Schema.Literal("succeeded", "failed"),
+  outcome: Schema.Literals(["succeeded", "failed"]),
   durationMs: Schema.Number,
   url: Schema.String,
-  requestHeaders: Headers.annotations({ description: "as sent; the signature and custom header values redacted" }),
+  requestHeaders: Headers.annotate({ description: "as sent; the signature and custom header values redacted" }),
   response: Schema.NullOr(
     Schema.Struct({
       status: Schema.Number,
       headers: Headers,
-      body: Schema.String.annotations({ description: "the first 4 KiB" })
+      body: Schema.String.annotate({ description: "the first 4 KiB" })
     })
   ),
   errorClass: Schema.NullOr(Schema.String),
   error: Schema.NullOr(Schema.String),
   nextAttemptAt: Schema.NullOr(Schema.String)
-}).annotations({ identifier: "Attempt" })
+}).annotate({ identifier: "Attempt" })
 
 export const DeliveryDetailResource = Schema.Struct({
   ...DeliveryResource.fields,
   attemptLog: Schema.Array(AttemptResource),
   redeliveries: Schema.Array(Schema.Struct({ at: Schema.String }))
-}).annotations({ identifier: "DeliveryDetail" })
+}).annotate({ identifier: "DeliveryDetail" })
 
-const isoDate = Schema.String.pipe(
-  Schema.filter((s) => !Number.isNaN(Date.parse(s)) || "must be an ISO 8601 date-time")
+const isoDate = Schema.String.check(
+  Schema.makeFilter((s) => !Number.isNaN(Date.parse(s)) || "must be an ISO 8601 date-time")
 )
 
 export const DeliveryFilterParams = Schema.Struct({
-  status: Schema.optional(Schema.Literal("pending", "retrying", "delivered", "exhausted")),
-  type: Schema.optional(Schema.String.pipe(Schema.maxLength(100))),
+  status: Schema.optional(Schema.Literals(["pending", "retrying", "delivered", "exhausted"])),
+  type: Schema.optional(Schema.String.check(Schema.isMaxLength(100))),
   since: Schema.optional(isoDate),
   until: Schema.optional(isoDate)
 })
 
 export const RecoverInput = Schema.Struct({
-  since: isoDate.annotations({ description: "redeliver exhausted deliveries created at or after this time" }),
-  until: Schema.optional(isoDate.annotations({ description: "and before this time (default: now)" })),
-  dryRun: Schema.optional(Schema.Boolean.annotations({ description: "only count them" }))
-}).annotations({ identifier: "RecoverInput", parseOptions: { errors: "all" } })
+  since: isoDate.annotate({ description: "redeliver exhausted deliveries created at or after this time" }),
+  until: Schema.optional(isoDate.annotate({ description: "and before this time (default: now)" })),
+  dryRun: Schema.optional(Schema.Boolean.annotate({ description: "only count them" }))
+}).annotate({ identifier: "RecoverInput" })
 
 export const RecoverResult = Schema.Struct({
   count: Schema.Number,
   dryRun: Schema.Boolean
-}).annotations({ identifier: "RecoverResult" })
+}).annotate({ identifier: "RecoverResult" })
 
 export const TestDeliveryResult = Schema.Struct({
   eventId: Schema.String,
   deliveryId: Schema.String
-}).annotations({ identifier: "TestDelivery" })
+}).annotate({ identifier: "TestDelivery" })

@@ -8,8 +8,8 @@ export const PublishedEventResource = Schema.Struct({
   type: Schema.String,
   occurredAt: Schema.String,
   publishedAt: Schema.String,
-  duplicate: Schema.Boolean.annotations({ description: "true when this id was published before; the rest is that first result" })
-}).annotations({ identifier: "PublishedEvent" })
+  duplicate: Schema.Boolean.annotate({ description: "true when this id was published before; the rest is that first result" })
+}).annotate({ identifier: "PublishedEvent" })
 
 export const toPublishedResource = (event: PublishedEvent.EventPublished, duplicate: boolean) => ({
   id: event.eventId,
@@ -25,21 +25,21 @@ export const EventResource = Schema.Struct({
   data: Schema.Unknown,
   occurredAt: Schema.String,
   publishedAt: Schema.String,
-  deliveries: Schema.Array(DeliveryResource).annotations({ description: "the event's deliveries to webhooks" })
-}).annotations({ identifier: "Event" })
+  deliveries: Schema.Array(DeliveryResource).annotate({ description: "the event's deliveries to webhooks" })
+}).annotate({ identifier: "Event" })
 
 export const maxBatchSize = 500
 
 export const PublishBatchInput = Schema.Struct({
   events: Schema.Array(
-    Schema.Unknown.annotations({ description: "a PublishEventInput; each item is validated on its own" })
-  ).pipe(
-    Schema.minItems(1, { message: () => "must contain at least one event" }),
-    Schema.maxItems(maxBatchSize, { message: () => `must contain at most ${maxBatchSize} events` })
+    Schema.Unknown.annotate({ description: "a PublishEventInput; each item is validated on its own" })
+  ).check(
+    Schema.isMinLength(1, { message: "must contain at least one event" }),
+    Schema.isMaxLength(maxBatchSize, { message: `must contain at most ${maxBatchSize} events` })
   )
-}).annotations({ identifier: "PublishBatchInput", parseOptions: { errors: "all" } })
+}).annotate({ identifier: "PublishBatchInput" })
 
-export const BatchItemResult = Schema.Union(
+export const BatchItemResult = Schema.Union([
   Schema.Struct({
     index: Schema.Number,
     status: Schema.Literal("accepted"),
@@ -51,17 +51,17 @@ export const BatchItemResult = Schema.Union(
     id: Schema.NullOr(Schema.String),
     error: ErrorBody.fields.error
   })
-).annotations({ identifier: "BatchItemResult" })
+]).annotate({ identifier: "BatchItemResult" })
 
 export const PublishBatchResult = Schema.Struct({
   accepted: Schema.Number,
   rejected: Schema.Number,
   results: Schema.Array(BatchItemResult)
-}).annotations({ identifier: "PublishBatchResult" })
+}).annotate({ identifier: "PublishBatchResult" })
 
 export const EventTypeResource = Schema.Struct({
   type: Schema.String,
   description: Schema.String,
   subscribable: Schema.Boolean,
-  schema: Schema.Unknown.annotations({ description: "JSON Schema (draft-07) of the event's `data`" })
-}).annotations({ identifier: "EventType" })
+  schema: Schema.Unknown.annotate({ description: "JSON Schema (draft-07) of the event's `data`" })
+}).annotate({ identifier: "EventType" })

@@ -5,11 +5,11 @@ export const HistoryEntryResource = Schema.Struct({
   type: Schema.String,
   at: Schema.String,
   actor: Schema.Struct({
-    kind: Schema.Literal("account", "operator", "system", "unknown"),
+    kind: Schema.Literals(["account", "operator", "system", "unknown"]),
     accountId: Schema.optional(Schema.String),
     keyId: Schema.optional(Schema.String)
   }),
   correlationId: Schema.NullOr(Schema.String),
   summary: Schema.String,
-  details: Schema.Record({ key: Schema.String, value: Schema.Unknown })
-}).annotations({ identifier: "WebhookHistoryEntry" })
+  details: Schema.Record(Schema.String, Schema.Unknown)
+}).annotate({ identifier: "WebhookHistoryEntry" })

@@ -3,11 +3,11 @@ import { Schema } from "effect"
 const Generation = Schema.Struct({
   generation: Schema.Number,
   version: Schema.Number,
-  status: Schema.Literal("active", "building", "retired"),
+  status: Schema.Literals(["active", "building", "retired"]),
   checkpoint: Schema.String,
   eventsApplied: Schema.Number,
   eventsPerSecond: Schema.Number,
-  lag: Schema.Number.annotations({ description: "events in the log after the checkpoint (capped at 100 000)" })
+  lag: Schema.Number.annotate({ description: "events in the log after the checkpoint (capped at 100 000)" })
 })
 
 export const ProjectionStatusResource = Schema.Struct({
@@ -16,4 +16,4 @@ export const ProjectionStatusResource = Schema.Struct({
   head: Schema.String,
   active: Schema.NullOr(Generation),
   rebuilding: Schema.NullOr(Generation)
-}).annotations({ identifier: "ProjectionStatus" })
+}).annotate({ identifier: "ProjectionStatus" })

@@ -8,23 +8,23 @@ export const WebhookResource = Schema.Struct({
   name: Schema.String,
   url: Schema.String,
   events: Schema.Array(Schema.String),
-  headers: Schema.Record({ key: Schema.String, value: Schema.String }),
-  status: Schema.Literal("active", "paused", "disabled"),
+  headers: Schema.Record(Schema.String, Schema.String),
+  status: Schema.Literals(["active", "paused", "disabled"]),
   disabledReason: Schema.NullOr(Schema.String),
   retrySchedule: Schema.NullOr(Schema.Array(Schema.Number)),
   maxConcurrency: Schema.NullOr(Schema.Number),
   rateLimit: Schema.NullOr(Schema.Number),
-  previousSecretExpiresAt: Schema.NullOr(Schema.String).annotations({
+  previousSecretExpiresAt: Schema.NullOr(Schema.String).annotate({
     description: "until when the secret replaced by the last rotation still signs"
   }),
   createdAt: Schema.String
-}).annotations({ identifier: "Webhook" })
+}).annotate({ identifier: "Webhook" })
 export type WebhookResource = typeof WebhookResource.Type
 
 export const WebhookWithSecretResource = Schema.Struct({
   ...WebhookResource.fields,
-  secret: Schema.String.annotations({ description: "the whsec_ signing secret; shown only in this response" })
-}).annotations({ identifier: "WebhookWithSecret" })
+  secret: Schema.String.annotate({ description: "the whsec_ signing secret; shown only in this response" })
+}).annotate({ identifier: "WebhookWithSecret" })
 
 const visibleStatus = (status: Webhook.WebhookStatus): WebhookResource["status"] =>
   status === "deleted" ? "disabled" : status
