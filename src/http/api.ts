@@ -1,5 +1,6 @@
 import * as HttpApi from "effect/http-api/HttpApi"
 import * as OpenApi from "effect/http-api/OpenApi"
+import { decodeOptions } from "../domain/index.js"
 import { AccountGroup } from "./groups/account.js"
 import { AdminGroup } from "./groups/admin.js"
 import { DeliveriesGroup } from "./groups/deliveries.js"
@@ -19,8 +20,8 @@ export class HooklineApi extends HttpApi.make("hookline")
   // Any route can meet these: a malformed or oversized body, a database outage. Added last, so that it
   // reaches every endpoint above.
   .middleware(RequestErrors)
-  // A client gets every problem of its request at once, not only the first.
-  .annotate(HttpApi.ParseOptions, { errors: "all" })
+  // A client gets every problem of its request at once, each worded from the value it sent.
+  .annotate(HttpApi.ParseOptions, decodeOptions)
   .annotate(OpenApi.Title, "Hookline")
   .annotate(OpenApi.Version, "1")
   .annotate(

@@ -14,7 +14,7 @@ export const ErrorBody = Schema.Struct({
   error: Schema.Struct({
     code: Schema.String.annotate({ description: "stable, machine-readable, snake_case" }),
     message: Schema.String.annotate({ description: "for humans; may change" }),
-    details: Schema.optional(ErrorDetails)
+    details: Schema.optionalKey(ErrorDetails)
   })
 }).annotate({ identifier: "Error" })
 export type ErrorBody = typeof ErrorBody.Type

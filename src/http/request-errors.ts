@@ -1,7 +1,7 @@
 import * as HttpApiError from "effect/http-api/HttpApiError"
 import * as HttpApiMiddleware from "effect/http-api/HttpApiMiddleware"
-import { Effect, SchemaIssue } from "effect"
-import { formatPath, usefulIssues } from "../domain/index.js"
+import { Effect, type SchemaIssue } from "effect"
+import { issuesFromSchemaIssue } from "../domain/index.js"
 import { BadRequest, BadRequestError, PayloadTooLargeError, ServiceUnavailableError } from "./errors.js"
 
 /**
@@ -14,31 +14,18 @@ export class RequestErrors extends HttpApiMiddleware.Service<RequestErrors>()("h
   error: [BadRequestError, PayloadTooLargeError, ServiceUnavailableError]
 }) {}
 
-const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
-
 /** The message of the issue HttpApiBuilder raises when a JSON body does not parse. */
 const unparsableJson = "Expected a valid JSON body"
 
 const isUnparsableJson = (issue: SchemaIssue.Issue): boolean =>
   issue._tag === "InvalidValue" && issue.annotations?.message === unparsableJson
 
-const segmentKey = (segment: PropertyKey | { readonly key: PropertyKey }): PropertyKey =>
-  typeof segment === "object" ? segment.key : segment
-
-/** The issues of a request that failed decoding, as the API reports them (`details.issues`). */
-export const requestIssues = (error: HttpApiError.HttpApiSchemaError) =>
-  usefulIssues(
-    formatIssues(error.cause.issue).issues.map((issue) => ({
-      path: formatPath((issue.path ?? []).map(segmentKey)),
-      message: issue.message
-    }))
-  )
-
 export const toBadRequest = (error: HttpApiError.HttpApiSchemaError): BadRequest => {
   if (error.kind === "Payload" && isUnparsableJson(error.cause.issue)) {
     return new BadRequest({ code: "malformed_body", message: "the request body is not valid JSON" })
   }
-  const issues = requestIssues(error)
+  // Worded as the domain words its own validation failures (batch items, event data).
+  const issues = issuesFromSchemaIssue(error.cause.issue)
   return new BadRequest({
     code: "validation_failed",
     message: issues.map((i) => (i.path === "" ? i.message : `${i.path}: ${i.message}`)).join("; "),

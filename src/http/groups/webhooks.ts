@@ -14,18 +14,16 @@ const WebhookPath = { id: Schema.String }
 
 const overlapMessage = `must be an integer from 0 to ${Webhook.maxSecretOverlapSeconds}`
 
-export const RotateSecretInput = Schema.NullOr(
-  Schema.Struct({
-    overlapSeconds: Schema.optional(
-      Schema.Number.check(
-        Schema.isInt({ message: overlapMessage }),
-        Schema.isBetween({ minimum: 0, maximum: Webhook.maxSecretOverlapSeconds }, { message: overlapMessage })
-      ).annotate({
-        description: "how long the replaced secret keeps signing; 0 ends it at once (e.g. after a leak)"
-      })
-    )
-  })
-).annotate({ identifier: "RotateSecretInput" })
+export const RotateSecretInput = Schema.Struct({
+  overlapSeconds: Schema.optional(
+    Schema.Number.check(
+      Schema.isInt({ message: overlapMessage }),
+      Schema.isBetween({ minimum: 0, maximum: Webhook.maxSecretOverlapSeconds }, { message: overlapMessage })
+    ).annotate({
+      description: "how long the replaced secret keeps signing; 0 ends it at once (e.g. after a leak)"
+    })
+  )
+}).annotate({ identifier: "RotateSecretInput" })
 
 // Webhook commands share one error type: each of them may meet a concurrent change (409), and the
 // webhook's account rules (403).
@@ -61,7 +59,8 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
   .add(
     HttpApiEndpoint.post("rotateSecret", "/webhooks/:id/rotate-secret", {
       params: WebhookPath,
-      payload: RotateSecretInput,
+      // The body is optional: HttpApiBuilder reads an empty one as `null` when a payload member is Null.
+      payload: [RotateSecretInput, Schema.Null],
       success: WebhookWithSecretResource,
       error
     }).annotate(

@@ -1,4 +1,5 @@
 import fc from "fast-check"
+import { readFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   type Client,
@@ -94,6 +95,23 @@ describe("errors, routing and the OpenAPI document", () => {
     const docs = await client.request("GET", "/docs")
     expect(docs.status).toBe(200)
     expect(String(docs.body)).toContain("swagger")
+  })
+
+  it("documents the same operations as the Effect 3 build: paths, methods, operation ids, tags, security, statuses", async () => {
+    const expected = JSON.parse(readFileSync(new URL("./openapi-operations.json", import.meta.url), "utf8")).operations
+    const spec = (await client.request("GET", "/openapi.json")).body
+    const operations: Record<string, unknown> = {}
+    for (const [path, item] of Object.entries(spec.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        operations[`${method.toUpperCase()} ${path}`] = {
+          operationId: operation.operationId,
+          tags: operation.tags,
+          security: operation.security,
+          responses: Object.keys(operation.responses).sort()
+        }
+      }
+    }
+    expect(operations).toEqual(expected)
   })
 
   it("never answers random input with a 5xx; every 4xx has the error shape", async () => {
