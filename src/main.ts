@@ -1,5 +1,5 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect, Layer, Logger } from "effect"
+import { Effect, Formatter, Layer, Logger, References } from "effect"
 import { AppLive } from "./app/layer.js"
 import { Settings } from "./config.js"
 import { DatabaseLive } from "./db/database.js"
@@ -27,8 +27,22 @@ export const ServicesLive = AppLive.pipe(Layer.provideMerge(DeliveryLive), Layer
 
 export const MainLive = HttpServerLive.pipe(Layer.provide(ServicesLive), Layer.provide(Settings.layer))
 
-const program = Effect.flatMap(Settings, (settings) =>
-  Layer.launch(MainLive).pipe(Logger.withMinimumLogLevel(settings.logLevel))
-).pipe(Effect.provide(Settings.layer), Effect.provide(Logger.json))
+/**
+ * One JSON object per line, with Effect 3's field names (Effect 4 calls the level `level`), so log
+ * pipelines that read `logLevel` keep working.
+ */
+const jsonLogger = Logger.formatStructured.pipe(
+  Logger.map(({ message, level, timestamp, cause, annotations, spans, fiberId }) =>
+    Formatter.formatJson({ message, logLevel: level, timestamp, cause, annotations, spans, fiberId })
+  ),
+  Logger.withConsoleLog
+)
 
-NodeRuntime.runMain(program, { disablePrettyLogger: true })
+const program = Effect.gen(function* () {
+  const settings = yield* Settings
+  return yield* Layer.launch(MainLive).pipe(Effect.provideService(References.MinimumLogLevel, settings.logLevel))
+}).pipe(Effect.provide(Settings.layer), Effect.provide(Logger.layer([jsonLogger])))
+
+// SIGINT and SIGTERM interrupt the program: the layers' finalizers let attempts in flight finish and
+// record them before the process exits.
+NodeRuntime.runMain(program)
