@@ -3,7 +3,7 @@
  * with ENGINE_DATABASE_URL set. Prints "ready" once running; runs until killed.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Cause, Effect, Exit, Layer, Runtime } from "effect"
 import { engineOn } from "./engine.js"
 
 const url = process.env.ENGINE_DATABASE_URL ?? ""
@@ -12,4 +12,12 @@ const program = Layer.launch(
     Layer.provideMerge(engineOn(url, { scanIntervalMs: 200, retrySchedule: "1,1,1,1,1" }))
   )
 )
-NodeRuntime.runMain(program)
+
+/**
+ * SIGTERM interrupts the program, and Effect 4's default teardown reports an interruption as exit code
+ * 130 (Effect 3's as 0). Here a stop by signal whose finalizers ran is the graceful stop: exit 0.
+ */
+const teardown: Runtime.Teardown = (exit, onExit) =>
+  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
+
+NodeRuntime.runMain(program, { teardown })
