@@ -139,7 +139,9 @@ export const make = Effect.gen(function* () {
       1,
       Effect.gen(function* () {
         const done = yield* Deferred.make<AppendResult, AppendError>()
-        yield* Queue.offer(queue, { append, done })
+        // Effect 4 answers an offer to a shut-down queue with false where Effect 3 interrupted the caller:
+        // waiting for an answer that no committer will give would hang the caller.
+        if (!(yield* Queue.offer(queue, { append, done }))) return yield* Effect.interrupt
         return yield* Deferred.await(done)
       })
     )

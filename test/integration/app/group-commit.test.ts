@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "effect/sql/SqlClient"
-import { Effect, Exit, Fiber, Layer } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { GroupCommit, GroupCommitLive, PublishOverloaded } from "../../../src/app/group-commit.js"
 import { Settings } from "../../../src/config.js"
 import { EventStore } from "../../../src/eventstore/event-store.js"
@@ -120,5 +120,18 @@ layer(
       expect((yield* Fiber.join(others)).length).toBe(4)
       yield* Effect.sleep(window)
       expect((yield* store.readStream("gc-i-0")).length).toBe(1)
+    }))
+})
+
+// Effect 4's Queue.offer answers false once the queue is shut down (Effect 3 interrupted the offerer).
+layer(TestEventStore(), { excludeTestServices: true })("group commit after shutdown", (it) => {
+  it.effect("an append after the committer has shut down is interrupted, not left waiting", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(GroupCommitLive, scope)
+      const commit = Context.get(context, GroupCommit)
+      yield* Scope.close(scope, Exit.void)
+      const exit = yield* Effect.exit(commit.append(append("gc-s-0")).pipe(Effect.timeout(2_000)))
+      expect(Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)).toBe(true)
     }))
 })
