@@ -121,6 +121,22 @@ describe("retrySchedule", () => {
       expect(yield* attemptsWith([])).toEqual({ attempts: 1, failed: true })
     }))
 
+  it.effect("sleeps on the clock between attempts: nothing is retried before the jittered delay", () =>
+    Effect.gen(function*() {
+      const attempts = yield* Ref.make(0)
+      const fiber = yield* Effect.forkChild(
+        Ref.update(attempts, (n) => n + 1).pipe(Effect.andThen(Effect.fail("down")), Effect.retry(retrySchedule([10, 10])))
+      )
+      // The first attempt runs at once; the retry comes 8–12 s later (±20 %), never sooner.
+      yield* TestClock.adjust(Duration.millis(7_999))
+      expect(yield* Ref.get(attempts)).toBe(1)
+      yield* TestClock.adjust(Duration.millis(4_002))
+      expect(yield* Ref.get(attempts)).toBe(2)
+      yield* TestClock.adjust(Duration.seconds(12))
+      expect(yield* Ref.get(attempts)).toBe(3)
+      expect(Exit.isFailure(yield* Fiber.await(fiber))).toBe(true)
+    }))
+
   it.effect("waits each delay with ±20 % jitter", () =>
     Effect.gen(function*() {
       const delays = [5, 300, 1800]
