@@ -169,39 +169,37 @@ export const make = Effect.gen(function* () {
     draining: () => draining
   }
 
-  const actorFor = (webhookId: string) =>
-    Effect.gen(function* () {
-      const existing = actors.get(webhookId)
-      if (existing !== undefined) return existing
-      const actor = yield* makeEndpointActor(webhookId, env)
-      actors.set(webhookId, actor)
-      yield* FiberMap.run(
-        actorFibers,
-        webhookId,
-        Effect.scoped(actor.run).pipe(
-          Effect.catchDefect((defect) => Effect.logError(`endpoint actor ${webhookId} crashed; it restarts with new work`, defect)),
-          Effect.ensuring(Effect.sync(() => {
-            if (actors.get(webhookId) === actor) actors.delete(webhookId)
-          }))
-        )
+  const actorFor = Effect.fnUntraced(function* (webhookId: string) {
+    const existing = actors.get(webhookId)
+    if (existing !== undefined) return existing
+    const actor = yield* makeEndpointActor(webhookId, env)
+    actors.set(webhookId, actor)
+    yield* FiberMap.run(
+      actorFibers,
+      webhookId,
+      Effect.scoped(actor.run).pipe(
+        Effect.catchDefect((defect) => Effect.logError(`endpoint actor ${webhookId} crashed; it restarts with new work`, defect)),
+        Effect.ensuring(Effect.sync(() => {
+          if (actors.get(webhookId) === actor) actors.delete(webhookId)
+        }))
       )
-      return actor
-    })
+    )
+    return actor
+  })
 
   /** True when the job is in memory now (taken, or already there). */
-  const offer = (job: DeliveryJob) =>
-    Effect.gen(function* () {
-      if (held.has(job.deliveryId)) return true
-      let actor = yield* actorFor(job.webhookId)
-      if (!actor.offer(job)) {
-        if (actors.get(job.webhookId) === actor) return false
-        // It stopped between lookup and offer: a new one takes the job.
-        actor = yield* actorFor(job.webhookId)
-        if (!actor.offer(job)) return false
-      }
-      held.set(job.deliveryId, null)
-      return true
-    })
+  const offer = Effect.fnUntraced(function* (job: DeliveryJob) {
+    if (held.has(job.deliveryId)) return true
+    let actor = yield* actorFor(job.webhookId)
+    if (!actor.offer(job)) {
+      if (actors.get(job.webhookId) === actor) return false
+      // It stopped between lookup and offer: a new one takes the job.
+      actor = yield* actorFor(job.webhookId)
+      if (!actor.offer(job)) return false
+    }
+    held.set(job.deliveryId, null)
+    return true
+  })
 
   const submit = (jobs: ReadonlyArray<DeliveryJob>) => Effect.forEach(jobs, offer, { discard: true })
 
