@@ -1,48 +1,14 @@
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect, Formatter, Layer, Logger, References } from "effect"
-import { AppLive } from "./app/layer.js"
-import { Settings } from "./config.js"
-import { DatabaseLive } from "./db/database.js"
-import { MigrationsLive } from "./db/migrations.js"
-import { DeliveryLive } from "./delivery/layer.js"
-import { EventStoreLive } from "./eventstore/event-store.js"
-import { FieldCipherLive } from "./eventstore/field-cipher.js"
-import { LogNotificationsLive } from "./eventstore/notifications.js"
-import { HttpServerLive } from "./http/server.js"
-import { allProjections } from "./projections/index.js"
-import { ProjectionRegistry, ProjectionRunnerLive } from "./projections/runner.js"
-
-/** Everything below the HTTP server: database, migrations, event store, projections. */
-export const CoreLive = ProjectionRunnerLive.pipe(
-  Layer.provideMerge(ProjectionRegistry.layer(allProjections)),
-  Layer.provideMerge(EventStoreLive),
-  Layer.provideMerge(FieldCipherLive),
-  Layer.provideMerge(LogNotificationsLive),
-  Layer.provideMerge(MigrationsLive),
-  Layer.provideMerge(DatabaseLive)
-)
-
-/** The command and query services over the core. */
-export const ServicesLive = AppLive.pipe(Layer.provideMerge(DeliveryLive), Layer.provideMerge(CoreLive))
-
-export const MainLive = HttpServerLive.pipe(Layer.provide(ServicesLive), Layer.provide(Settings.layer))
-
 /**
- * One JSON object per line, with Effect 3's field names (Effect 4 calls the level `level`), so log
- * pipelines that read `logLevel` keep working.
+ * Hookline's entry point (`npm start` runs `node dist/main.js`). It checks the Node version before anything
+ * else is loaded: on an older Node, Effect 4 would fail with a stack trace from inside a dependency, so
+ * this stops with one line instead. Only then is the server loaded (a dynamic import: static ones would be
+ * evaluated before the check).
  */
-const jsonLogger = Logger.formatStructured.pipe(
-  Logger.map(({ message, level, timestamp, cause, annotations, spans, fiberId }) =>
-    Formatter.formatJson({ message, logLevel: level, timestamp, cause, annotations, spans, fiberId })
-  ),
-  Logger.withConsoleLog
-)
+import { nodeVersionProblem } from "./node-version.js"
 
-const program = Effect.gen(function* () {
-  const settings = yield* Settings
-  return yield* Layer.launch(MainLive).pipe(Effect.provideService(References.MinimumLogLevel, settings.logLevel))
-}).pipe(Effect.provide(Settings.layer), Effect.provide(Logger.layer([jsonLogger])))
-
-// SIGINT and SIGTERM interrupt the program: the layers' finalizers let attempts in flight finish and
-// record them before the process exits.
-NodeRuntime.runMain(program)
+const problem = nodeVersionProblem(process.versions.node)
+if (problem !== undefined) {
+  process.stderr.write(`${problem}\n`)
+  process.exit(1)
+}
+await import("./server.js")

@@ -3,7 +3,8 @@
  * with ENGINE_DATABASE_URL set. Prints "ready" once running; runs until killed.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Cause, Effect, Exit, Layer, Runtime } from "effect"
+import { Effect, Layer } from "effect"
+import { gracefulTeardown } from "../../src/teardown.js"
 import { engineOn } from "./engine.js"
 
 const url = process.env.ENGINE_DATABASE_URL ?? ""
@@ -13,11 +14,4 @@ const program = Layer.launch(
   )
 )
 
-/**
- * SIGTERM interrupts the program, and Effect 4's default teardown reports an interruption as exit code
- * 130 (Effect 3's as 0). Here a stop by signal whose finalizers ran is the graceful stop: exit 0.
- */
-const teardown: Runtime.Teardown = (exit, onExit) =>
-  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
-
-NodeRuntime.runMain(program, { teardown })
+NodeRuntime.runMain(program, { teardown: gracefulTeardown })
