@@ -201,6 +201,12 @@ export const runScenario = async (run: ChaosRun, scenario: Scenario, size: Size)
   const ids = Array.from({ length: size.events }, (_, i) => `evt_${scenario.name.replace(/\W+/g, "")}_${i}`)
   const expected = ids.length * size.webhooks
   const kills: Array<number> = []
+  /**
+   * When each killed process's exit was seen, just before its replacement started. The receiver (in this
+   * process) reads the requests a killed Hookline wrote just before it died a few milliseconds after
+   * `kill` returns, so "in flight at a kill" is judged by this mark: only the replacement sends after it.
+   */
+  const replacedAt: Array<number> = []
   try {
     let engine = await hookline.start()
     const baseUrl = engine.baseUrl
@@ -236,6 +242,7 @@ export const runScenario = async (run: ChaosRun, scenario: Scenario, size: Size)
           engine.child.kill("SIGKILL")
           kills.push(Date.now())
           await engine.exited
+          replacedAt.push(Date.now())
           notes.push(`SIGKILL ${i + 1} at ${accepted.size}/${ids.length} accepted, ${delivered()}/${expected} delivered`)
           engine = await hookline.start()
         }
@@ -377,9 +384,9 @@ export const runScenario = async (run: ChaosRun, scenario: Scenario, size: Size)
         }
         if (success.count < 2) continue
         deliveredTwice++
-        // Allowed only when the first success came before a SIGKILL and never made it into the log.
+        // Allowed only when the first success came from a process later SIGKILLed and never made it into the log.
         const recordedOnce = (recordedSuccesses.get(deliveryIdFor(id, webhookId)) ?? 0) === 1
-        if (recordedOnce && kills.some((k) => success.firstAt <= k)) inFlightAtKill++
+        if (recordedOnce && replacedAt.some((r) => success.firstAt <= r)) inFlightAtKill++
       }
     }
     if (lost > 0) failures.push(`${lost} deliveries lost`)
