@@ -1,12 +1,23 @@
 import { Effect } from "effect"
-import { randomBytes, randomUUID } from "node:crypto"
+import { randomUUID } from "node:crypto"
 
 /**
  * Identifiers minted by Hookline. Random rather than sequential so they reveal nothing about volume
  * and need no coordination between processes; prefixed so a human can tell what an id names.
  */
 
-const mint = (prefix: string) => `${prefix}${randomBytes(12).toString("base64url")}`
+/**
+ * 12 random bytes, base64url. Taken from a random UUID: Node draws those from a pooled buffer, while each
+ * `randomBytes(12)` is a call into OpenSSL's generator of its own (about 3 µs, 11 µs on a loaded machine: a
+ * twelfth of a bare publish request, which mints two ids). A v4 UUID's hex digits 0-12 and 24-36 are all
+ * random; its version digit and variant bits sit outside them.
+ */
+const randomPart = () => {
+  const uuid = randomUUID()
+  return Buffer.from(uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(24, 36), "hex").toString("base64url")
+}
+
+const mint = (prefix: string) => `${prefix}${randomPart()}`
 const token = (prefix: string) => Effect.sync(() => mint(prefix))
 
 export const newAccountId = token("acc_")
