@@ -17,6 +17,7 @@ import { Data, Duration, Effect, type Scope } from "effect"
 import { Agent, request } from "undici"
 import type { BenchDatabase } from "./database.js"
 import { isAlive, stopChild } from "./child-process.js"
+import { nodeFlags } from "../src/node-flags.js"
 
 export class HooklineFailed extends Data.TaggedError("HooklineFailed")<{ readonly message: string }> {}
 
@@ -105,7 +106,8 @@ interface Launched {
 }
 
 /**
- * A Node child process running `script` (TypeScript through tsx, JavaScript as it is) with PORT set, alive for the scope, and ready once
+ * A Node child process running `script` (TypeScript through tsx, JavaScript as it is) with PORT set and the
+ * V8 flags `npm start` gives Hookline (src/node-flags.ts), alive for the scope, and ready once
  * `GET readyPath` answers 200. Killed by pid when the scope closes, whether the case succeeded or not.
  */
 const launch = (
@@ -122,7 +124,12 @@ const launch = (
       Effect.sync(() => {
         const child = spawn(
           process.execPath,
-          [...(profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), ...(script.endsWith(".ts") ? ["--import", "tsx"] : []), script],
+          [
+            ...nodeFlags,
+            ...(profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+            ...(script.endsWith(".ts") ? ["--import", "tsx"] : []),
+            script
+          ],
           {
             cwd: repoRoot,
             stdio: ["ignore", "pipe", "pipe", ...(options.ipc ? (["ipc"] as const) : [])],

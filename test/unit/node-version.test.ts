@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import ts from "typescript"
+import { nodeFlags } from "../../src/node-flags.js"
 import { nodeVersionProblem, requiredNodeMajor } from "../../src/node-version.js"
 
 const source = (file: string) => readFileSync(new URL(`../../src/${file}`, import.meta.url), "utf8")
@@ -79,5 +80,16 @@ describe("node version check", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe("node flags", () => {
+  it("npm start runs Hookline with every flag the benchmarks measure it with", () => {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      scripts: Record<string, string>
+    }
+    const start = pkg.scripts.start ?? ""
+    expect(nodeFlags.length).toBeGreaterThan(0)
+    expect(start).toBe(`exec node ${nodeFlags.join(" ")} dist/main.js`)
   })
 })
