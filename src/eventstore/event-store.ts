@@ -229,7 +229,7 @@ export const make = Effect.gen(function* () {
   // Typed reads go through a small pool of their own, by pg directly, as named statements: prepared once
   // per connection, a statement of up to two dozen branches is not planned again on every read (2–4 ms
   // of PostgreSQL's CPU each time, several times a second per reader), and pg alone costs Node less
-  // than a statement through @effect/sql's pool.
+  // than a statement through @effect/sql-pg's pool.
   const readerConfig = yield* clientConfig(sql.config)
   const readers = yield* Effect.acquireRelease(
     Effect.sync(() => {
