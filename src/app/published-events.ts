@@ -1,6 +1,6 @@
 import { Clock, Context, Effect, Exit, Layer, Option, Result, Schema } from "effect"
 import { Settings } from "../config.js"
-import { issuesFromParseError, PublishedEvent, Streams, ValidationFailed } from "../domain/index.js"
+import { commandDecodeOptions, issuesFromParseError, PublishedEvent, Streams, ValidationFailed } from "../domain/index.js"
 import { EventStore } from "../eventstore/event-store.js"
 import type { AppendError, EventStoreUnavailable } from "../eventstore/errors.js"
 import type { StreamAppend } from "../eventstore/types.js"
@@ -55,7 +55,8 @@ interface Prepared {
   readonly append: StreamAppend
 }
 
-const decodeItemFully = Schema.decodeUnknownResult(PublishedEvent.PublishEventInput, { errors: "all" })
+// As strict as the single publish's body: an item's unknown field is refused (its `data` is not walked).
+const decodeItemFully = Schema.decodeUnknownResult(PublishedEvent.PublishEventInput, commandDecodeOptions)
 const itemGuard = compileGuard(PublishedEvent.PublishEventInput)
 
 /** A batch item as sent is nearly always valid: the compiled guard takes it, the decoder writes the errors. */

@@ -153,6 +153,13 @@ declare module "effect/Schema" {
 /** The options every client-facing decode uses: every issue at once, with the input for the messages. */
 export const decodeOptions = { errors: "all", reportInput: true } as const
 
+/**
+ * A command body's options: besides `decodeOptions`, a field the schema does not know is refused rather
+ * than dropped (a typo such as `nmae` must not answer 200 and change nothing). Schemas holding free-form
+ * JSON (`Schema.Unknown`, records) are not walked for excess keys, so an event's `data` keeps its fields.
+ */
+export const commandDecodeOptions = { ...decodeOptions, onExcessProperty: "error" } as const
+
 // What a failed `optional(NullOr(X))` adds besides X's own issue: true but useless to the client.
 const alternativeNoise = /^Expected (null|undefined)(, got |$)/
 
@@ -193,6 +200,8 @@ const expectedKind = (issue: SchemaIssue.InvalidType | SchemaIssue.AnyOf): strin
 // Effect 4 says "Missing key"; clients have always read "is missing", and the API writes it itself too.
 const leafHook: SchemaIssue.LeafHook = (issue) => {
   if (issue._tag === "MissingKey" && issue.annotations?.messageMissingKey === undefined) return "is missing"
+  // The path names the field; Effect 4's "Unexpected key with value ..." would echo what was sent.
+  if (issue._tag === "UnexpectedKey" && issue.ast.annotations?.messageUnexpectedKey === undefined) return "unknown field"
   return (issue._tag === "InvalidType" ? expectedKind(issue) : undefined) ?? SchemaIssue.defaultLeafHook(issue)
 }
 

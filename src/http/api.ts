@@ -1,6 +1,6 @@
 import * as HttpApi from "effect/http-api/HttpApi"
 import * as OpenApi from "effect/http-api/OpenApi"
-import { decodeOptions } from "../domain/index.js"
+import { commandDecodeOptions, decodeOptions } from "../domain/index.js"
 import { AccountGroup } from "./groups/account.js"
 import { AdminGroup } from "./groups/admin.js"
 import { DeliveriesGroup } from "./groups/deliveries.js"
@@ -22,6 +22,9 @@ export class HooklineApi extends HttpApi.make("hookline")
   .middleware(RequestErrors)
   // A client gets every problem of its request at once, each worded from the value it sent.
   .annotate(HttpApi.ParseOptions, decodeOptions)
+  // Bodies only: a body's unknown field is refused, never dropped. Headers and the query keep
+  // `decodeOptions` (a request carries transport headers no schema lists).
+  .annotate(HttpApi.PayloadParseOptions, commandDecodeOptions)
   .annotate(OpenApi.Title, "Hookline")
   .annotate(OpenApi.Version, "1")
   .annotate(
