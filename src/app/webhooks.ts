@@ -34,6 +34,13 @@ export interface WebhookWithSecret {
   readonly secret: string
 }
 
+export interface RotateSecretOptions {
+  /** Default: the configured overlap. */
+  readonly overlapSeconds?: number | undefined
+  /** The caller's own secret, already shape-checked; absent: a generated one. */
+  readonly secret?: string | undefined
+}
+
 export interface WebhookCommandsShape {
   /** `input` is the request body, already shape-checked; the configuration-dependent rules run here. */
   readonly create: (
@@ -52,7 +59,7 @@ export interface WebhookCommandsShape {
   readonly rotateSecret: (
     accountId: string,
     webhookId: string,
-    overlapSeconds: number | undefined,
+    options: RotateSecretOptions,
     caller: Caller
   ) => Effect.Effect<WebhookWithSecret, WebhookCommandError>
   readonly delete: (accountId: string, webhookId: string, caller: Caller) => Effect.Effect<void, WebhookCommandError>
@@ -136,10 +143,12 @@ export const make = Effect.gen(function* () {
 
   const create: WebhookCommandsShape["create"] = (accountId, input, caller) =>
     Effect.gen(function* () {
-      const valid = yield* Effect.fromResult(WebhookInput.validateCreateWebhook(input, policy))
+      const { settings: valid, secret: chosenSecret } = yield* Effect.fromResult(
+        WebhookInput.validateNewWebhook(input, policy)
+      )
       yield* checkUrl(valid.url, policy)
       const webhookId = yield* newWebhookId
-      const secret = yield* Credentials.generateSigningSecret
+      const secret = chosenSecret ?? (yield* Credentials.generateSigningSecret)
       const createdAt = yield* now
       const { state, position } = yield* withConflictRetry(
         Effect.gen(function* () {
@@ -175,9 +184,10 @@ export const make = Effect.gen(function* () {
       )
     })
 
-  const rotateSecret: WebhookCommandsShape["rotateSecret"] = (accountId, webhookId, overlapSeconds, caller) =>
+  const rotateSecret: WebhookCommandsShape["rotateSecret"] = (accountId, webhookId, { overlapSeconds, secret }, caller) =>
     Effect.gen(function* () {
-      const newSecret = yield* Credentials.generateSigningSecret
+      // The aggregate checks the secret's form again and that it differs from the current one.
+      const newSecret = secret ?? (yield* Credentials.generateSigningSecret)
       const at = yield* now
       const webhook = yield* onWebhook(accountId, webhookId, caller, () =>
         Effect.succeed(

@@ -66,15 +66,27 @@ export const generateSigningSecret: Effect.Effect<string> = Effect.sync(() =>
   signingSecretFromBytes(randomBytes(secretByteLength))
 )
 
+export const signingSecretMinBytes = 24
+export const signingSecretMaxBytes = 64
+
 /**
- * A `whsec_` secret whose key is 24 to 64 bytes, the range Standard Webhooks allows. Guards the aggregate
- * against a secret built wrongly at the edge, which would make every signature unverifiable.
+ * Why a text is not a `whsec_` secret whose key is 24 to 64 bytes (the range Standard Webhooks allows),
+ * or undefined when it is one. The base64 must be canonical (padded, no stray bits), because receivers'
+ * verifiers decode it strictly: a lenient decode here would sign with a key they never derive. The
+ * message never repeats the secret.
  */
-export const isSigningSecretFormat = (secret: string): boolean => {
-  if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) return false
-  const length = secretBytes(secret).length
-  return length >= 24 && length <= 64
+export const signingSecretProblem = (secret: string): string | undefined => {
+  const message = `must be whsec_ followed by the base64 of ${signingSecretMinBytes} to ${signingSecretMaxBytes} random bytes`
+  if (!secret.startsWith(signingSecretPrefix)) return message
+  const encoded = secret.slice(signingSecretPrefix.length)
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return message
+  const bytes = Buffer.from(encoded, "base64")
+  if (bytes.toString("base64") !== encoded) return message
+  return bytes.length < signingSecretMinBytes || bytes.length > signingSecretMaxBytes ? message : undefined
 }
+
+/** Guards the aggregate against a secret built wrongly at the edge, which would make every signature unverifiable. */
+export const isSigningSecretFormat = (secret: string): boolean => signingSecretProblem(secret) === undefined
 
 /**
  * The HMAC key of a `whsec_` secret: the base64 after the prefix, as Standard Webhooks verifiers decode

@@ -1,4 +1,5 @@
 import { Brand, Result, Schema } from "effect"
+import { signingSecretMaxBytes, signingSecretMinBytes, signingSecretProblem } from "./credentials.js"
 import { decodeOptions, issuesFromParseError, type ValidationIssue, ValidationFailed } from "./errors.js"
 import { SubscribableEventType } from "./event-types.js"
 
@@ -172,6 +173,17 @@ export const MaxConcurrency = boundedInt(1, limits.maxConcurrency, `must be an i
 
 export const RateLimit = boundedInt(1, limits.maxRateLimit, `must be an integer from 1 to ${limits.maxRateLimit}`).annotate({ identifier: "RateLimit", description: "deliveries per second; null: unlimited" })
 
+/** A signing secret the customer brings (as Svix allows), e.g. one already deployed at the receiver. */
+export const SigningSecret = Schema.String.check(
+  Schema.makeFilter((secret: string) => signingSecretProblem(secret), {
+    toJsonSchema: () => ({ pattern: "^whsec_[A-Za-z0-9+/]+={0,2}$" })
+  })
+).annotate({
+  identifier: "SigningSecret",
+  description: `whsec_ followed by the base64 of ${signingSecretMinBytes} to ${signingSecretMaxBytes} random bytes; ` +
+    "absent: Hookline generates one"
+})
+
 // `optionalKey`, not `optional`: HttpApi decodes payloads with Effect 4's JSON codec, which would read a
 // `null` as an absent `optional` field; only the policy fields (NullOr) take null.
 export const CreateWebhookInput = Schema.Struct({
@@ -181,7 +193,8 @@ export const CreateWebhookInput = Schema.Struct({
   headers: Schema.optionalKey(WebhookHeaders),
   retrySchedule: Schema.optionalKey(Schema.NullOr(RetrySchedule)),
   maxConcurrency: Schema.optionalKey(Schema.NullOr(MaxConcurrency)),
-  rateLimit: Schema.optionalKey(Schema.NullOr(RateLimit))
+  rateLimit: Schema.optionalKey(Schema.NullOr(RateLimit)),
+  secret: Schema.optionalKey(SigningSecret)
 }).annotate({ identifier: "CreateWebhookInput" })
 export type CreateWebhookInput = typeof CreateWebhookInput.Type
 
@@ -247,13 +260,19 @@ const validate = <A>(
   return Result.succeed(decoded.success)
 }
 
-export const validateCreateWebhook = (
+/** A new webhook's settings and, apart from them, the signing secret its creator chose, if any. */
+export interface ValidNewWebhook {
+  readonly settings: ValidWebhookSettings
+  readonly secret: string | undefined
+}
+
+export const validateNewWebhook = (
   input: unknown,
   context: ValidationContext
-): Result.Result<ValidWebhookSettings, ValidationFailed> =>
+): Result.Result<ValidNewWebhook, ValidationFailed> =>
   validate(CreateWebhookInput, input, context).pipe(
-    Result.map((valid) =>
-      ValidWebhookSettings({
+    Result.map((valid) => ({
+      settings: ValidWebhookSettings({
         name: valid.name.trim(),
         url: valid.url,
         events: dedupeEvents(valid.events),
@@ -261,9 +280,16 @@ export const validateCreateWebhook = (
         retrySchedule: valid.retrySchedule ?? null,
         maxConcurrency: valid.maxConcurrency ?? null,
         rateLimit: valid.rateLimit ?? null
-      })
-    )
+      }),
+      secret: valid.secret
+    }))
   )
+
+export const validateCreateWebhook = (
+  input: unknown,
+  context: ValidationContext
+): Result.Result<ValidWebhookSettings, ValidationFailed> =>
+  validateNewWebhook(input, context).pipe(Result.map((valid) => valid.settings))
 
 export const validateWebhookPatch = (
   input: unknown,

@@ -22,7 +22,8 @@ export const RotateSecretInput = Schema.Struct({
     ).annotate({
       description: "how long the replaced secret keeps signing; 0 ends it at once (e.g. after a leak)"
     })
-  )
+  ),
+  secret: Schema.optionalKey(WebhookInput.SigningSecret)
 }).annotate({ identifier: "RotateSecretInput" })
 
 // Webhook commands share one error type: each of them may meet a concurrent change (409), and the

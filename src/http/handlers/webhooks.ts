@@ -87,7 +87,12 @@ export const WebhooksLive = HttpApiBuilder.group(HooklineApi, "webhooks", (handl
         Effect.gen(function* () {
           const actor = yield* accountActor
           const { webhook, secret } = yield* orApiError(
-            commands.rotateSecret(actor.accountId, params.id, payload?.overlapSeconds, callerOf(request, actor))
+            commands.rotateSecret(
+              actor.accountId,
+              params.id,
+              { overlapSeconds: payload?.overlapSeconds, secret: payload?.secret },
+              callerOf(request, actor)
+            )
           )
           return { ...fromState(webhook), secret }
         })

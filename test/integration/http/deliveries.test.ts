@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import { createServer, type Server } from "node:http"
 import { EventStore } from "../../../src/eventstore/event-store.js"
+import { randomBytes } from "node:crypto"
 import type { AddressInfo } from "node:net"
 import { Webhook as StandardWebhook } from "standardwebhooks"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -187,6 +188,51 @@ describe("deliveries API", () => {
     expect(arrivals.filter((a) => a.path === "/fail").length).toBeGreaterThanOrEqual(failedBefore + 4)
     const invalid = await client.request("POST", `/v1/webhooks/${failingId}/recover`, { token: key, json: { since: "yesterday" } })
     expect(invalid.status).toBe(400)
+  })
+
+  it("signs with the caller's own secret from create, and with the one given to rotate-secret", async () => {
+    const { key } = await createAccount(client, "pro")
+    const own = `whsec_${randomBytes(32).toString("base64")}`
+    const created = await client.request("POST", "/v1/webhooks", {
+      token: key,
+      json: webhookInput({ url: `${receiverUrl}/own-secret`, secret: own })
+    })
+    expect(created.body.secret).toBe(own)
+    const signedWith = async (eventId: string) => {
+      expect((await publish(key, eventId)).status).toBe(202)
+      const arrival = await eventually(
+        async () => arrivals.find((a) => a.headers["webhook-id"] === eventId),
+        (a) => a !== undefined
+      )
+      expect(arrival).toBeDefined()
+      const headers = {
+        "webhook-id": String(arrival!.headers["webhook-id"]),
+        "webhook-timestamp": String(arrival!.headers["webhook-timestamp"]),
+        "webhook-signature": String(arrival!.headers["webhook-signature"])
+      }
+      return (secret: string): boolean => {
+        try {
+          new StandardWebhook(secret).verify(arrival!.body, headers)
+          return true
+        } catch {
+          return false
+        }
+      }
+    }
+    const first = await signedWith("own-secret-1")
+    expect(first(own)).toBe(true)
+
+    const own2 = `whsec_${randomBytes(64).toString("base64")}`
+    const rotated = await client.request("POST", `/v1/webhooks/${String(created.body.id)}/rotate-secret`, {
+      token: key,
+      json: { secret: own2, overlapSeconds: 0 }
+    })
+    expect(rotated.body.secret).toBe(own2)
+    // The change reaches the webhook's actor asynchronously; the next delivery is signed with own2 alone.
+    await new Promise((r) => setTimeout(r, 500))
+    const second = await signedWith("own-secret-2")
+    expect(second(own2)).toBe(true)
+    expect(second(own)).toBe(false)
   })
 
   it("sends a real signed test event to one webhook", async () => {

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { randomBytes } from "node:crypto"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import {
   type Client,
   createAccount,
@@ -124,6 +125,80 @@ describe("webhooks API", () => {
     })
     expect(patch.status).toBe(400)
     expect(items(patch.body.error.details.issues).map((issue) => issue.path).sort()).toEqual(["events", "url"])
+  })
+
+  it("takes the caller's own signing secret on create and rotate, refuses a malformed one naming `secret`, and never shows it again", async () => {
+    const logged: Array<string> = []
+    const spies = (["log", "info", "warn", "error", "debug", "trace"] as const).map((method) =>
+      vi.spyOn(console, method).mockImplementation((...args: Array<unknown>) => {
+        logged.push(args.map((arg) => (typeof arg === "string" ? arg : JSON.stringify(arg))).join(" "))
+      })
+    )
+    try {
+      const { key } = await createAccount(client, "pro")
+      const own = `whsec_${randomBytes(32).toString("base64")}`
+      const created = await client.request("POST", "/v1/webhooks", { token: key, json: webhookInput({ secret: own }) })
+      expect(created.status).toBe(201)
+      expect(created.body.secret).toBe(own)
+      const id = String(created.body.id)
+
+      const malformed = [
+        "",
+        "hunter2",
+        `whsec_${randomBytes(23).toString("base64")}`,
+        `whsec_${randomBytes(65).toString("base64")}`,
+        `whsec_${randomBytes(32).toString("base64url").replaceAll("=", "")}!`,
+        `whsec_${randomBytes(32).toString("base64").replace(/=$/, "")}`
+      ]
+      for (const secret of [...malformed, 42, null]) {
+        const refusals = [
+          await client.request("POST", "/v1/webhooks", { token: key, json: webhookInput({ secret }) }),
+          await client.request("POST", `/v1/webhooks/${id}/rotate-secret`, { token: key, json: { secret } })
+        ]
+        for (const response of refusals) {
+          expect(response.status, JSON.stringify(secret)).toBe(400)
+          expect(isErrorShape(response.body)).toBe(true)
+          expect(response.body.error.code).toBe("validation_failed")
+          expect(items(response.body.error.details.issues).map((issue) => issue.path)).toEqual(["secret"])
+          if (typeof secret === "string" && secret.length > 6) expect(JSON.stringify(response.body)).not.toContain(secret)
+        }
+      }
+
+      const own2 = `whsec_${randomBytes(24).toString("base64")}`
+      const rotated = await client.request("POST", `/v1/webhooks/${id}/rotate-secret`, {
+        token: key,
+        json: { secret: own2, overlapSeconds: 60 }
+      })
+      expect(rotated.status).toBe(200)
+      expect(rotated.body.secret).toBe(own2)
+      const same = await client.request("POST", `/v1/webhooks/${id}/rotate-secret`, { token: key, json: { secret: own2 } })
+      expect(same.status).toBe(400)
+      expect(items(same.body.error.details.issues).map((issue) => issue.path)).toEqual(["secret"])
+
+      // Without a secret the body stays optional, and a fresh secret is generated each time.
+      const generated = new Set<string>([own, own2])
+      for (const options of [{}, { json: null }, { json: {} }, { json: { overlapSeconds: 0 } }]) {
+        const response = await client.request("POST", `/v1/webhooks/${id}/rotate-secret`, { token: key, ...options })
+        expect(response.status, JSON.stringify(options)).toBe(200)
+        expect(String(response.body.secret)).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/)
+        expect(generated.has(String(response.body.secret))).toBe(false)
+        generated.add(String(response.body.secret))
+      }
+      const plain = await client.request("POST", "/v1/webhooks", { token: key, json: webhookInput() })
+      expect(String(plain.body.secret)).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/)
+
+      const history = await client.request("GET", `/v1/webhooks/${id}/history`, { token: key })
+      expect(items(history.body.data)).toHaveLength(6)
+      const read = await client.request("GET", `/v1/webhooks/${id}`, { token: key })
+      const metrics = await client.request("GET", "/metrics")
+      for (const text of [JSON.stringify(history.body), JSON.stringify(read.body), String(metrics.body), logged.join("\n")]) {
+        for (const secret of [...generated, ...malformed.filter((secret) => secret.length > 6)]) {
+          expect(text).not.toContain(secret)
+        }
+      }
+    } finally {
+      for (const spy of spies) spy.mockRestore()
+    }
   })
 
   it("refuses http and private targets unless the operator allows them", async () => {

@@ -16,7 +16,8 @@ import {
   isSigningSecretFormat,
   matchesHash,
   secretBytes,
-  signingSecretFromBytes
+  signingSecretFromBytes,
+  signingSecretProblem
 } from "../../../src/domain/credentials.js"
 
 describe("API keys", () => {
@@ -85,10 +86,37 @@ describe("signing secrets", () => {
     expect(signed).toBe(`v1,${signature}`)
   })
 
-  it.each(["", "whsec_", "whsec_!!!!", "hunter2", signingSecretFromBytes(new Uint8Array(16)), signingSecretFromBytes(new Uint8Array(65))])(
+  it.each([
+    "",
+    "whsec_",
+    "whsec_!!!!",
+    "hunter2",
+    signingSecretFromBytes(new Uint8Array(16)),
+    signingSecretFromBytes(new Uint8Array(65)),
+    // Lenient decoders take these; the Standard Webhooks verifiers do not.
+    signingSecretFromBytes(new Uint8Array(32)).replace(/=$/, ""),
+    `${signingSecretFromBytes(new Uint8Array(24))}=`
+  ])(
     "rejects the malformed secret %j",
     (secret) => expect(isSigningSecretFormat(secret)).toBe(false)
   )
+})
+
+describe("signing secret problems", () => {
+  it("accept every secret made from 24 to 64 bytes, which the reference verifier also takes", () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 24, maxLength: 64 }), (bytes) => {
+      const secret = signingSecretFromBytes(bytes)
+      expect(signingSecretProblem(secret)).toBeUndefined()
+      expect(() => new StandardWebhook(secret)).not.toThrow()
+    }))
+  })
+
+  it("name the form without repeating the secret", () => {
+    const secret = signingSecretFromBytes(new Uint8Array(20).fill(9))
+    const problem = signingSecretProblem(secret)
+    expect(problem).toMatch(/^must be whsec_ followed by the base64 of 24 to 64/)
+    expect(problem).not.toContain(secret.slice(6))
+  })
 })
 
 describe("constant-time comparison", () => {

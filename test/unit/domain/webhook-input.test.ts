@@ -9,8 +9,10 @@ import {
   UpdateWebhookInput,
   urlProblem,
   validateCreateWebhook,
+  validateNewWebhook,
   validateWebhookPatch
 } from "../../../src/domain/webhook-input.js"
+import { signingSecretFromBytes } from "../../../src/domain/credentials.js"
 import { validInput } from "./fixtures.js"
 
 const strict = { allowPrivateTargets: false }
@@ -238,6 +240,43 @@ describe("webhook input: all issues at once", () => {
   })
 })
 
+describe("webhook input: own signing secret", () => {
+  const own = signingSecretFromBytes(new Uint8Array(32).fill(7))
+
+  it("keeps a given secret apart from the settings, and leaves it undefined when absent", () => {
+    const chosen = Result.getOrThrow(validateNewWebhook({ ...validInput, secret: own }, strict))
+    expect(chosen.secret).toBe(own)
+    expect(chosen.settings).not.toHaveProperty("secret")
+    expect(Result.getOrThrow(validateNewWebhook(validInput, strict)).secret).toBeUndefined()
+    expect(Result.getOrThrow(validateCreateWebhook({ ...validInput, secret: own }, strict))).not.toHaveProperty("secret")
+  })
+
+  it("accepts 24 to 64 bytes", () => {
+    accepts({ ...validInput, secret: signingSecretFromBytes(new Uint8Array(24).fill(1)) })
+    accepts({ ...validInput, secret: signingSecretFromBytes(new Uint8Array(64).fill(2)) })
+  })
+
+  it.each([
+    ["empty", ""],
+    ["no prefix", Buffer.alloc(32, 3).toString("base64")],
+    ["wrong prefix", `whsek_${Buffer.alloc(32, 3).toString("base64")}`],
+    ["23 bytes", signingSecretFromBytes(new Uint8Array(23))],
+    ["65 bytes", signingSecretFromBytes(new Uint8Array(65))],
+    ["not base64", "whsec_!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"],
+    ["base64url", `whsec_${Buffer.alloc(32, 0xfb).toString("base64url")}`],
+    ["missing padding", signingSecretFromBytes(new Uint8Array(32)).replace(/=+$/, "")],
+    ["whitespace", ` ${signingSecretFromBytes(new Uint8Array(32))}`]
+  ])("refuses a secret that is %s, without repeating it", (_, secret) => {
+    const issues = issuesOf({ ...validInput, secret })
+    expect(issues).toEqual([{ path: "secret", message: expect.stringMatching(/whsec_.*24 to 64/) }])
+    if (secret.length > 6) expect(JSON.stringify(issues)).not.toContain(secret)
+  })
+
+  it("refuses a secret that is not a string", () => {
+    expect(issuesOf({ ...validInput, secret: 42 }).map((issue) => issue.path)).toEqual(["secret"])
+  })
+})
+
 describe("webhook patch", () => {
   it("accepts an empty patch", () => {
     expect(Result.getOrThrow(validateWebhookPatch({}, strict))).toEqual({})
@@ -279,8 +318,8 @@ describe("webhook input schemas", () => {
   })
 
   it("keep unknown fields out of the decoded value, as before", () => {
-    expect(Result.getOrThrow(validateCreateWebhook({ ...validInput, secret: "mine", extra: 1 }, strict)))
-      .not.toHaveProperty("secret")
+    expect(Result.getOrThrow(validateCreateWebhook({ ...validInput, signingKey: "mine", extra: 1 }, strict)))
+      .not.toHaveProperty("signingKey")
     expect(Result.getOrThrow(validateWebhookPatch({ extra: 1 }, strict))).toEqual({})
   })
 
