@@ -8,7 +8,8 @@ import { IsoDateTime } from "./time.js"
  * The event catalogue: every type Hookline delivers and the payload each carries. Payloads are complete
  * enough for a receiver to act without calling Vivollo back. Schemas have no transformations, so decoded
  * data is its own JSON and `Schema.toJsonSchemaDocument` renders every one of them.
- * Unknown properties are dropped on decode: receivers get exactly the documented shape.
+ * The schemas check what a payload must hold; properties they do not list are kept as published (a
+ * publisher's payload may grow a field before the catalogue does, and dropping it would lose data).
  * Optional fields are `optionalKey`: with `optional` the JSON Schema would offer `null` for them (Effect 4's
  * JSON codec writes an `undefined` as null), which the decoder refuses.
  */
@@ -279,12 +280,13 @@ const payloadDecoders: {
 }
 
 const payloadGuards: ReadonlyMap<string, ((data: unknown) => boolean) | undefined> = new Map(
-  Object.values(eventTypes).map((definition) => [definition.name, compileGuard(definition.payload)])
+  Object.values(eventTypes).map((definition) => [definition.name, compileGuard(definition.payload, { unknownKeys: "keep" })])
 )
 
 /**
- * Decodes `data` against the payload schema of `type`. Issues are reported all at once with paths
- * under `data` (or at `type` when the type is unknown), ready for a 400 response.
+ * Checks `data` against the payload schema of `type` and answers it as it was sent, properties the
+ * catalogue does not list included (at any depth). Issues are reported all at once with paths under
+ * `data` (or at `type` when the type is unknown), ready for a 400 response.
  */
 export function decodePayload<N extends EventTypeName>(
   type: N,
@@ -299,7 +301,10 @@ export function decodePayload(type: string, data: unknown): Result.Result<EventP
   // writes the error messages) sees only the rest.
   if (payloadGuards.get(type)?.(data) === true) return Result.succeed(data as EventPayload)
   const decode: (data: unknown) => Result.Result<EventPayload, Schema.SchemaError> = payloadDecoders[type]
+  // The decoder drops the properties it does not know; without transformations, its success means the
+  // data as sent is a payload of the type, and that is what is kept.
   return decode(data).pipe(
+    Result.map(() => data as EventPayload),
     Result.mapError((error) => new ValidationFailed({ issues: issuesFromParseError(error, "data") }))
   )
 }

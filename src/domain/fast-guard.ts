@@ -9,13 +9,25 @@ import { Schema, SchemaAST } from "effect"
  * So the guard refuses whatever the decoder would change: a property the schema does not know (the
  * decoder drops it), an `undefined` property. A schema with a transformation anywhere gets no guard at all
  * (undefined): its decoded value is not its input.
+ *
+ * With `unknownKeys: "keep"` the guard instead lets properties the schema does not know pass unchecked, at
+ * any depth: for a caller that keeps the value as it was sent (an event's data), once the decoder would
+ * accept it. True then means "the decoder would succeed", and the value is the input, extra keys included.
  */
-export function compileGuard<A>(schema: Schema.Decoder<A>): ((input: unknown) => input is A) | undefined
-export function compileGuard(schema: Schema.Top): ((input: unknown) => boolean) | undefined
-export function compileGuard(schema: Schema.Top): ((input: unknown) => boolean) | undefined {
+export interface GuardOptions {
+  readonly unknownKeys?: "refuse" | "keep" | undefined
+}
+
+export function compileGuard<A>(
+  schema: Schema.Decoder<A>,
+  options?: GuardOptions
+): ((input: unknown) => input is A) | undefined
+export function compileGuard(schema: Schema.Top, options?: GuardOptions): ((input: unknown) => boolean) | undefined
+export function compileGuard(schema: Schema.Top, options: GuardOptions = {}): ((input: unknown) => boolean) | undefined {
   try {
-    // What the guard accepts, the decoder gives back unchanged (so, for the first signature, it is an A).
-    return compile(schema.ast)
+    // What the guard accepts, the decoder gives back unchanged but for the unknown keys it may be told to
+    // keep (so, for the first signature, it is an A).
+    return compile(schema.ast, options.unknownKeys === "keep")
   } catch (error) {
     if (error instanceof Unsupported) return undefined
     throw error
@@ -37,16 +49,16 @@ const passes = (checks: ReadonlyArray<SchemaAST.Check<unknown>>, input: unknown,
   )
 
 /** A node's own shape, then its checks (`isMinLength`, `makeFilter`, `refine`...) on what passed. */
-const compile = (ast: SchemaAST.AST): Guard => {
+const compile = (ast: SchemaAST.AST, keepUnknownKeys: boolean): Guard => {
   // An encoding is a transformation: the decoded value is not the input.
   if (ast.encoding !== undefined) throw new Unsupported()
-  const shape = compileShape(ast)
+  const shape = compileShape(ast, keepUnknownKeys)
   const checks = ast.checks
   if (checks === undefined) return shape
   return (input) => shape(input) && passes(checks, input, ast)
 }
 
-const compileShape = (ast: SchemaAST.AST): Guard => {
+const compileShape = (ast: SchemaAST.AST, keepUnknownKeys: boolean): Guard => {
   switch (ast._tag) {
     case "String":
       return (input) => typeof input === "string"
@@ -66,17 +78,17 @@ const compileShape = (ast: SchemaAST.AST): Guard => {
       return (input) => input === literal
     }
     case "Union": {
-      const members = ast.types.map(compile)
+      const members = ast.types.map((member) => compile(member, keepUnknownKeys))
       return (input) => members.some((member) => member(input))
     }
     case "Arrays": {
       // Arrays only (`Schema.Array`: a rest element and nothing else).
       if (ast.elements.length > 0 || ast.rest.length !== 1) throw new Unsupported()
-      const item = compile(ast.rest[0]!)
+      const item = compile(ast.rest[0]!, keepUnknownKeys)
       return (input) => Array.isArray(input) && input.every(item)
     }
     case "Objects":
-      return compileStruct(ast)
+      return compileStruct(ast, keepUnknownKeys)
     case "Declaration": {
       // A declared type (`Schema.declare`) decodes to its input when it accepts it.
       if (ast.typeParameters.length > 0) throw new Unsupported()
@@ -88,12 +100,12 @@ const compileShape = (ast: SchemaAST.AST): Guard => {
   }
 }
 
-const compileStruct = (ast: SchemaAST.Objects): Guard => {
+const compileStruct = (ast: SchemaAST.Objects, keepUnknownKeys: boolean): Guard => {
   // An empty struct accepts any non-nullish value, primitives included: not worth a guard.
   if (ast.propertySignatures.length === 0 && ast.indexSignatures.length === 0) throw new Unsupported()
   const properties = ast.propertySignatures.map((signature) => {
     if (typeof signature.name !== "string") throw new Unsupported()
-    return { name: signature.name, optional: SchemaAST.isOptional(signature.type), guard: compile(signature.type) }
+    return { name: signature.name, optional: SchemaAST.isOptional(signature.type), guard: compile(signature.type, keepUnknownKeys) }
   })
   const known = new Set(properties.map((p) => p.name))
   if (ast.indexSignatures.length > 1) throw new Unsupported()
@@ -102,7 +114,7 @@ const compileStruct = (ast: SchemaAST.Objects): Guard => {
   if (index !== undefined && (index.parameter._tag !== "String" || index.parameter.checks !== undefined)) {
     throw new Unsupported()
   }
-  const indexValue = index === undefined ? undefined : compile(index.type)
+  const indexValue = index === undefined ? undefined : compile(index.type, keepUnknownKeys)
   return (input) => {
     if (!isRecord(input)) return false
     for (const property of properties) {
@@ -113,7 +125,10 @@ const compileStruct = (ast: SchemaAST.Objects): Guard => {
     }
     for (const key of Object.keys(input)) {
       if (known.has(key)) continue
-      if (indexValue === undefined) return false
+      if (indexValue === undefined) {
+        if (keepUnknownKeys) continue
+        return false
+      }
       const value = input[key]
       if (value === undefined || !indexValue(value)) return false
     }

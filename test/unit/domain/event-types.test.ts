@@ -106,9 +106,11 @@ describe("payload JSON Schemas", () => {
 describe("payload decoding", () => {
   const message = samplePayloads["message.created"] as { message: Record<string, unknown> }
 
-  it("drops properties the schema does not know", () => {
+  it("keeps properties the schema does not know, at any depth, as sent", () => {
     const withExtra = { ...(samplePayloads["webhook.test"] as object), internal: "secret" }
-    expect(decodePayload("webhook.test", withExtra)).toEqual(Result.succeed(samplePayloads["webhook.test"]))
+    expect(decodePayload("webhook.test", withExtra)).toEqual(Result.succeed(withExtra))
+    const nested = { ...message, message: { ...message.message, reactions: [{ emoji: "+1" }] }, source: "import" }
+    expect(decodePayload("message.created", nested)).toEqual(Result.succeed(nested))
   })
 
   it("accepts optional fields left out", () => {
