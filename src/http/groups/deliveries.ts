@@ -3,6 +3,7 @@ import * as HttpApiGroup from "effect/http-api/HttpApiGroup"
 import * as HttpApiSchema from "effect/http-api/HttpApiSchema"
 import * as OpenApi from "effect/http-api/OpenApi"
 import { Schema } from "effect"
+import { RecoverInput } from "../../domain/recover-window.js"
 import { AccountAuth } from "../auth.js"
 import { NotFoundError } from "../errors.js"
 import { Page, PageParams } from "../pagination.js"
@@ -10,7 +11,6 @@ import {
   DeliveryDetailResource,
   DeliveryFilterParams,
   DeliveryResource,
-  RecoverInput,
   RecoverResult,
   TestDeliveryResult
 } from "../resources/delivery.js"
@@ -29,7 +29,9 @@ export class DeliveriesGroup extends HttpApiGroup.make("deliveries")
   .add(
     HttpApiEndpoint.post("recover", "/webhooks/:id/recover", {
       params: IdPath,
-      payload: RecoverInput,
+      // [.., Null]: HttpApiBuilder then reads a missing body as null, which the handler answers by naming
+      // the missing `since` rather than with a decoding message about null.
+      payload: [RecoverInput, Schema.Null],
       success: RecoverResult,
       error: NotFoundError
     }).annotate(OpenApi.Description, "Redelivers every exhausted delivery of the webhook in the window; `dryRun` counts them first.")

@@ -2,6 +2,7 @@ import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
 import { SqlClient } from "effect/sql/SqlClient"
 import { Effect, Option, Result } from "effect"
 import { Deliveries, type DeliverySummary } from "../../app/deliveries.js"
+import { validateRecoverInput } from "../../domain/recover-window.js"
 import { findWebhook } from "../../projections/webhooks.js"
 import { HooklineApi } from "../api.js"
 import { CurrentAccount } from "../auth.js"
@@ -64,16 +65,12 @@ export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (h
       .handle("recover", ({ params, payload, request }) =>
         Effect.gen(function* () {
           const { accountId, keyId } = yield* CurrentAccount
+          const window = yield* orApiError(Effect.fromResult(validateRecoverInput(payload)))
           yield* ownWebhook(accountId, params.id)
-          const dryRun = payload.dryRun ?? false
           const { count } = yield* orApiError(
-            deliveries.recover(callerOf(request, { kind: "account", accountId, keyId }), accountId, params.id, {
-              since: payload.since,
-              until: payload.until,
-              dryRun
-            })
+            deliveries.recover(callerOf(request, { kind: "account", accountId, keyId }), accountId, params.id, window)
           )
-          return { count, dryRun }
+          return { count, dryRun: window.dryRun }
         })
       )
       .handle("test", ({ params, request }) =>

@@ -52,12 +52,6 @@ export const DeliveryFilterParams = Schema.Struct({
   until: Schema.optional(isoDate)
 })
 
-export const RecoverInput = Schema.Struct({
-  since: isoDate.annotate({ description: "redeliver exhausted deliveries created at or after this time" }),
-  until: Schema.optional(isoDate.annotate({ description: "and before this time (default: now)" })),
-  dryRun: Schema.optional(Schema.Boolean.annotate({ description: "only count them" }))
-}).annotate({ identifier: "RecoverInput" })
-
 export const RecoverResult = Schema.Struct({
   count: Schema.Number,
   dryRun: Schema.Boolean

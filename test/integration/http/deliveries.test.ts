@@ -235,6 +235,35 @@ describe("deliveries API", () => {
     expect(second(own)).toBe(false)
   })
 
+  it("checks the recover window: until after since, and a missing body names since", async () => {
+    const { key } = await createAccount(client, "pro")
+    const created = await client.request("POST", "/v1/webhooks", { token: key, json: webhookInput({ url: `${receiverUrl}/fail-window` }) })
+    const path = `/v1/webhooks/${String(created.body.id)}/recover`
+    const refusals: ReadonlyArray<readonly [{ readonly json?: unknown }, string, RegExp]> = [
+      [{ json: { since: "2025-01-02T00:00:00Z", until: "2025-01-01T00:00:00Z" } }, "until", /after since/],
+      [{ json: { since: "2025-01-01T00:00:00Z", until: "2025-01-01T00:00:00Z", dryRun: true } }, "until", /after since/],
+      [{}, "since", /missing/],
+      [{ json: null }, "since", /missing/],
+      [{ json: {} }, "since", /missing/],
+      [{ json: { until: "2025-01-01T00:00:00Z" } }, "since", /missing/]
+    ]
+    for (const [options, field, message] of refusals) {
+      const response = await client.request("POST", path, { token: key, ...options })
+      expect(response.status, JSON.stringify(options)).toBe(400)
+      expect(isErrorShape(response.body)).toBe(true)
+      expect(response.body.error.code).toBe("validation_failed")
+      expect(items(response.body.error.details.issues), JSON.stringify(options)).toEqual([
+        { path: field, message: expect.stringMatching(message) }
+      ])
+      expect(String(response.body.error.message)).not.toMatch(/RecoverInput|null/)
+    }
+    const ok = await client.request("POST", path, {
+      token: key,
+      json: { since: "2025-01-01T00:00:00Z", until: "2025-01-01T00:00:00.001Z", dryRun: true }
+    })
+    expect(ok.body).toEqual({ count: 0, dryRun: true })
+  })
+
   it("sends a real signed test event to one webhook", async () => {
     const { key } = await createAccount(client, "pro")
     const created = await client.request("POST", "/v1/webhooks", { token: key, json: webhookInput({ url: `${receiverUrl}/test-me` }) })
