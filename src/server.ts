@@ -4,7 +4,7 @@
  * the database layer starts an embedded PostgreSQL. Loaded by `main.ts` once the Node version is checked.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect, Formatter, Layer, Logger, References } from "effect"
+import { Cause, Effect, Formatter, Layer, Logger, References } from "effect"
 import { AppLive } from "./app/layer.js"
 import { Settings } from "./config.js"
 import { DatabaseLive } from "./db/database.js"
@@ -13,6 +13,7 @@ import { DeliveryLive } from "./delivery/layer.js"
 import { EventStoreLive } from "./eventstore/event-store.js"
 import { FieldCipherLive } from "./eventstore/field-cipher.js"
 import { LogNotificationsLive } from "./eventstore/notifications.js"
+import { ensurePortFree } from "./http/port-check.js"
 import { HttpServerLive } from "./http/server.js"
 import { allProjections } from "./projections/index.js"
 import { ProjectionRegistry, ProjectionRunnerLive } from "./projections/runner.js"
@@ -44,11 +45,23 @@ const jsonLogger = Logger.formatStructured.pipe(
   Logger.withConsoleLog
 )
 
+/**
+ * Why the process stops, as one JSON log line: an expected failure (a setting, the port, the database)
+ * by its message, a defect with its cause. runMain's own report would not go through the JSON logger.
+ */
+const logFatal = (cause: Cause.Cause<unknown>) => {
+  if (Cause.hasInterruptsOnly(cause)) return Effect.void
+  const error = Cause.squash(cause)
+  const message = `Hookline stopped: ${error instanceof Error ? error.message : String(error)}`
+  return Cause.hasDies(cause) ? Effect.logFatal(message, cause) : Effect.logFatal(message)
+}
+
 const program = Effect.gen(function* () {
   const settings = yield* Settings
+  yield* ensurePortFree(settings.host, settings.port)
   return yield* Layer.launch(MainLive).pipe(Effect.provideService(References.MinimumLogLevel, settings.logLevel))
-}).pipe(Effect.provide(Settings.layer), Effect.provide(Logger.layer([jsonLogger])))
+}).pipe(Effect.provide(Settings.layer), Effect.tapCause(logFatal), Effect.provide(Logger.layer([jsonLogger])))
 
 // SIGINT and SIGTERM interrupt the program: the layers' finalizers let attempts in flight finish and
-// record them before the process exits, with code 0.
-NodeRuntime.runMain(program, { teardown: gracefulTeardown })
+// record them before the process exits, with code 0. A failure was logged above; it exits 1.
+NodeRuntime.runMain(program, { teardown: gracefulTeardown, disableErrorReporting: true })

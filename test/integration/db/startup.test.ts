@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Redacted } from "effect"
 import { spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
@@ -86,6 +86,31 @@ describe("start-up", () => {
       rmSync(dataDir, { recursive: true, force: true })
     }
   }, 150_000)
+
+  it("a port in use stops it at once, before PostgreSQL or a token: exit 1 and one JSON log line", async () => {
+    const dataDir = path.join(mkdtempSync(path.join(tmpdir(), "hookline-port-")), "data")
+    const taken = createServer()
+    const port = await new Promise<number>((resolve) =>
+      taken.listen(0, "127.0.0.1", () => {
+        const address = taken.address()
+        resolve(typeof address === "object" && address !== null ? address.port : 0)
+      })
+    )
+    try {
+      const run = start(dataDir, port)
+      expect(await run.exited).toBe(1)
+      const lines = run.output().trim().split("\n")
+      expect(lines).toHaveLength(1)
+      const line = JSON.parse(lines[0]!) as { message: string; logLevel: string }
+      expect(line.logLevel).toBe("FATAL")
+      expect(line.message).toBe(`Hookline stopped: 127.0.0.1:${port} is already in use: stop what listens there, or set HOST and PORT`)
+      // Nothing was started: no data directory, so no PostgreSQL and no stored token.
+      expect(existsSync(dataDir)).toBe(false)
+    } finally {
+      taken.close()
+      rmSync(path.dirname(dataDir), { recursive: true, force: true })
+    }
+  }, 120_000)
 
   it.live("migrations run safely twice and from several connections at once", () =>
     Effect.gen(function* () {
