@@ -106,11 +106,19 @@ export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("Payl
   }
 }
 
+/**
+ * An event id already published: by another account, or by this one with another type or data (a
+ * publisher reusing an id for a different event must hear of it, not get the first event's answer).
+ */
 export class EventIdConflict extends Schema.TaggedError<EventIdConflict>()("EventIdConflict", {
-  eventId: Schema.String
+  eventId: Schema.String,
+  /** Set when this account published the id with another type or data. */
+  differentContent: Schema.optionalKey(Schema.Boolean)
 }) {
   override get message(): string {
-    return `event id ${this.eventId} is already taken`
+    return this.differentContent === true
+      ? `event id ${this.eventId} was already published with a different type or data`
+      : `event id ${this.eventId} is already taken`
   }
 }
 

@@ -67,3 +67,24 @@ export const jsonByteLength = (value: unknown): Result.Result<number, string> =>
     },
     catch: () => "must be serializable as JSON"
   })
+
+/**
+ * True when `a` and `b` are the same JSON: object keys in any order (a value read back from the database
+ * need not keep the order it was written in), and a property holding `undefined` counts as absent, as in
+ * its JSON text.
+ */
+export const jsonEqual = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false
+    return a.every((item, i) => jsonEqual(item, b[i]))
+  }
+  const left = definedEntries(a)
+  const right = new Map(definedEntries(b))
+  if (left.length !== right.size) return false
+  return left.every(([key, value]) => right.has(key) && jsonEqual(value, right.get(key)))
+}
+
+const definedEntries = (value: object): Array<[string, unknown]> =>
+  Object.entries(value).filter(([, item]) => item !== undefined)

@@ -1,7 +1,7 @@
 import { Data, Result, Schema } from "effect"
 import { EventIdConflict, PayloadTooLarge, type ValidationIssue, ValidationFailed } from "./errors.js"
 import { decodePayload, EventTypeName, isSubscribableEventType, testEventType } from "./event-types.js"
-import { jsonByteLength } from "./json.js"
+import { jsonByteLength, jsonEqual } from "./json.js"
 import { isIsoDateTime, toIsoString } from "./time.js"
 
 /**
@@ -147,9 +147,16 @@ const decidePublish = (command: Data.TaggedEnum.Value<PublishedEventCommand, "Pu
 export const decide = (command: PublishedEventCommand, state: PublishedEventState): Decision => {
   if (state.status === "published") {
     // The same id from another account must not be swallowed as a duplicate: that would lose its event.
-    return state.event.accountId === command.accountId
-      ? Result.succeed([])
-      : Result.fail(new EventIdConflict({ eventId: command.eventId }))
+    if (state.event.accountId !== command.accountId) return Result.fail(new EventIdConflict({ eventId: command.eventId }))
+    // Nor may another event under a reused id: only a retry of the same event is answered as a duplicate.
+    // The data is stored as published, so a retry's data is JSON-equal to it.
+    if (
+      command._tag === "PublishEvent" &&
+      (command.type !== state.event.type || !jsonEqual(command.data, state.event.data))
+    ) {
+      return Result.fail(new EventIdConflict({ eventId: command.eventId, differentContent: true }))
+    }
+    return Result.succeed([])
   }
   switch (command._tag) {
     case "PublishEvent":

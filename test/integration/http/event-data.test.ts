@@ -119,3 +119,71 @@ describe("event data", () => {
     expect((body as { data: unknown }).data).toEqual(data)
   })
 })
+
+describe("a reused event id", () => {
+  it("answers 409 event_id_conflict for another type or data, and the original answer for the same event", async () => {
+    const { key } = await createAccount(client)
+    const data = extended()
+    const first = await client.request("POST", "/v1/events", {
+      token: key,
+      json: { id: "reused-1", type: "message.created", data }
+    })
+    expect(first.status).toBe(202)
+
+    // The same event again, its keys in another order: the original answer.
+    const reordered = Object.fromEntries(Object.entries(data).reverse())
+    const again = await client.request("POST", "/v1/events", {
+      token: key,
+      json: { id: "reused-1", type: "message.created", data: reordered }
+    })
+    expect(again.status).toBe(202)
+    expect(again.body).toEqual({ ...first.body, duplicate: true })
+
+    const conflicts = [
+      { id: "reused-1", type: "message.created", data: extended("other text") },
+      { id: "reused-1", type: "message.created", data: { ...data, source: "api" } },
+      { id: "reused-1", type: "message.created", data: messageCreated() },
+      {
+        id: "reused-1",
+        type: "user.updated",
+        data: {
+          user: { id: "u1", name: "Ann", updatedAt: "2025-01-01T00:00:00Z" },
+          changes: [{ field: "name", from: "A", to: "Ann" }]
+        }
+      }
+    ]
+    for (const json of conflicts) {
+      const response = await client.request("POST", "/v1/events", { token: key, json })
+      expect(response.status, JSON.stringify(json.data)).toBe(409)
+      expect(isErrorShape(response.body)).toBe(true)
+      expect(response.body.error.code).toBe("event_id_conflict")
+      expect(String(response.body.error.message)).toMatch(/different type or data/)
+    }
+    expect((await client.request("GET", "/v1/events/reused-1", { token: key })).body.data).toEqual(data)
+  })
+
+  it("rejects a batch item reusing an id for another event, and answers a repeated one as a duplicate", async () => {
+    const { key } = await createAccount(client)
+    const data = extended("batch")
+    await client.request("POST", "/v1/events", { token: key, json: { id: "reused-batch", type: "message.created", data } })
+    const batch = await client.request("POST", "/v1/events/batch", {
+      token: key,
+      json: {
+        events: [
+          { id: "reused-batch", type: "message.created", data },
+          { id: "reused-batch", type: "message.created", data: extended("changed") },
+          { id: "reused-fresh", type: "message.created", data },
+          { id: "reused-fresh", type: "message.created", data: extended("changed") }
+        ]
+      }
+    })
+    expect(batch.status).toBe(200)
+    expect(batch.body).toMatchObject({ accepted: 2, rejected: 2 })
+    const [same, changed, fresh, changedInBatch] = items(batch.body.results)
+    expect(same).toMatchObject({ status: "accepted", event: { id: "reused-batch", duplicate: true } })
+    expect(changed).toMatchObject({ status: "rejected", id: "reused-batch", error: { code: "event_id_conflict" } })
+    expect(fresh).toMatchObject({ status: "accepted", event: { id: "reused-fresh", duplicate: false } })
+    expect(changedInBatch).toMatchObject({ status: "rejected", id: "reused-fresh", error: { code: "event_id_conflict" } })
+    expect((await client.request("GET", "/v1/events/reused-fresh", { token: key })).body.data).toEqual(data)
+  })
+})

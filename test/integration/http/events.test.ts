@@ -55,7 +55,7 @@ describe("events API", () => {
       Array.from({ length: 5 }, () =>
         client.request("POST", "/v1/events", {
           token: key,
-          json: { id: "evt-dup", type: "message.created", data: messageCreated({ text: "second" }) }
+          json: { id: "evt-dup", type: "message.created", data: messageCreated({ text: "first" }) }
         })
       )
     )
@@ -63,6 +63,13 @@ describe("events API", () => {
       expect(again.status).toBe(202)
       expect(again.body).toEqual({ ...first.body, duplicate: true })
     }
+    // Another event under the same id is a conflict, not a silent duplicate (issue 12).
+    const reused = await client.request("POST", "/v1/events", {
+      token: key,
+      json: { id: "evt-dup", type: "message.created", data: messageCreated({ text: "second" }) }
+    })
+    expect(reused.status).toBe(409)
+    expect(reused.body.error.code).toBe("event_id_conflict")
     const read = await client.request("GET", "/v1/events/evt-dup", { token: key })
     expect(read.body.data.message.text).toBe("first")
 

@@ -59,10 +59,21 @@ describe("publishing an event", () => {
     expect(result[0]?.data).toEqual(data)
   })
 
-  it("is idempotent on the event id for the same account", () => {
+  it("is idempotent on the event id for the same account and the same content", () => {
     const state: PublishedEventState = evolve(initialState, published)
     expect(decide(publish(), state)).toEqual(Result.succeed([]))
-    expect(decide(publish({ data: { different: true } }), state)).toEqual(Result.succeed([]))
+    // The same JSON with its keys in another order (as read back from the database) is the same event.
+    const reordered = Object.fromEntries(Object.entries(samplePayloads["message.created"] as object).reverse())
+    expect(decide(publish({ data: reordered, occurredAt: "2025-03-02T00:00:00Z" }), state)).toEqual(Result.succeed([]))
+  })
+
+  it("refuses the same id with another type or data from the same account", () => {
+    const state: PublishedEventState = evolve(initialState, published)
+    const conflict = Result.fail(new EventIdConflict({ eventId: "evt_1", differentContent: true }))
+    expect(decide(publish({ data: { different: true } }), state)).toEqual(conflict)
+    expect(decide(publish({ data: { ...(samplePayloads["message.created"] as object), extra: 1 } }), state)).toEqual(conflict)
+    expect(decide(publish({ type: "user.updated" }), state)).toEqual(conflict)
+    expect(new EventIdConflict({ eventId: "evt_1", differentContent: true }).message).toMatch(/different type or data/)
   })
 
   it("refuses the same id from another account instead of dropping its event", () => {
