@@ -5,6 +5,7 @@ import { type Context, Effect, Metric, Option } from "effect"
 import { DeliveryRuntime } from "../delivery/runtime.js"
 import { type GaugeSample, httpRequests, registrySnapshot, renderPrometheus } from "../metrics.js"
 import { ProjectionRunner } from "../projections/runner.js"
+import { correlationIdHeader } from "./correlation.js"
 
 export interface LabelledRoute {
   readonly method: string
@@ -79,13 +80,21 @@ export const metricsText = Effect.gen(function* () {
   return renderPrometheus(yield* registrySnapshot, gauges)
 })
 
+/** `GET /metrics`'s answer: the Prometheus text of the registry and the current gauges. */
+export const metricsResponse = (services: Context.Context<DeliveryRuntime | ProjectionRunner | SqlClient>) =>
+  Effect.map(Effect.provideContext(metricsText, services), (text) =>
+    HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4; charset=utf-8" })
+  )
+
 /**
- * Serves `GET /metrics` (Prometheus text format) and counts every API request by route and status.
- * The route label is the endpoint's path template, never the raw URL, so ids do not explode the series.
+ * Serves `GET /metrics` (with `metrics`, the answer), counts every API request by route and status, and
+ * writes one log line per request: method, route, status, duration and correlation id (the router's own
+ * "Sent HTTP response" line had no correlation id: it ran outside the middleware that sets it). The
+ * route is the endpoint's path template, never the raw URL, so ids do not explode the series.
  */
 export const withObservability = (
   routes: ReadonlyArray<LabelledRoute>,
-  services: Context.Context<DeliveryRuntime | ProjectionRunner | SqlClient>
+  metrics: Effect.Effect<HttpServerResponse.HttpServerResponse>
 ) => {
   // One counter per (route, method, status) with its attributes fixed at construction, made once:
   // `Metric.withAttributes` would merge them into the context on every update. Bounded by
@@ -104,18 +113,25 @@ export const withObservability = (
     }
     return counter
   }
-  const metricsResponse = Effect.map(Effect.provideContext(metricsText, services), (text) =>
-    HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4; charset=utf-8" })
-  )
   return <E, R>(
     app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
   ): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest> =>
     HttpServerRequest.HttpServerRequest.use((request) => {
+      const started = performance.now()
       const path = request.url.split("?")[0] ?? ""
-      if (path === "/metrics" && request.method === "GET") return metricsResponse
+      if (path === "/metrics" && request.method === "GET") return metrics
       return Effect.tap(app, (response) => {
         const route = routes.find((r) => r.method === request.method && r.pattern.test(path))?.path ?? "unmatched"
-        return Metric.update(counterFor(route, request.method, response.status), 1)
+        const line = Effect.logInfo("HTTP request").pipe(
+          Effect.annotateLogs({
+            method: request.method,
+            route,
+            status: response.status,
+            durationMs: Math.round((performance.now() - started) * 10) / 10,
+            correlationId: response.headers[correlationIdHeader] ?? null
+          })
+        )
+        return Effect.andThen(Metric.update(counterFor(route, request.method, response.status), 1), line)
       })
     })
 }

@@ -15,7 +15,7 @@ import { HooklineApi } from "./api.js"
 import { AccountAuthLive, OperatorAuthLive } from "./auth.js"
 import { withBackPressure } from "./back-pressure.js"
 import { withCorrelationId } from "./correlation.js"
-import { type LabelledRoute, withObservability } from "./observability.js"
+import { type LabelledRoute, metricsResponse, withObservability } from "./observability.js"
 import { AccountLive } from "./handlers/account.js"
 import { AdminLive } from "./handlers/admin.js"
 import { DeliveriesLive } from "./handlers/deliveries.js"
@@ -65,7 +65,7 @@ const MiddlewareLive = HttpRouter.middleware(
     const limiter = yield* Effect.provide(Effect.service(ApiRateLimiter), ApiRateLimiter.layer)
     const publishing = yield* PublishedEvents
     const errors = uniformErrors({ maxRequestBytes: settings.maxRequestBytes, routes })
-    const observe = withObservability(routes, services)
+    const observe = withObservability(routes, metricsResponse(services))
     const guard = withJsonGuard(settings.maxJsonDepth)
     const shed = withBackPressure(publishing.saturated)
     const limit = withRateLimit(limiter)
@@ -82,7 +82,9 @@ const MiddlewareLive = HttpRouter.middleware(
 export const HttpServerLive = Layer.unwrap(
   Effect.gen(function* () {
     const settings = yield* Settings
-    return HttpRouter.serve(Layer.mergeAll(ApiLive, MiddlewareLive)).pipe(
+    // The router's own request log is off: withObservability writes one line per request, with the
+    // route and correlation id.
+    return HttpRouter.serve(Layer.mergeAll(ApiLive, MiddlewareLive), { disableLogger: true }).pipe(
       Layer.provideMerge(
         NodeHttpServer.layer(
           // Slow clients cannot hold the server: headers within 10 s, the whole request within 30 s.

@@ -5,6 +5,7 @@ import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { afterAll, describe, expect, it } from "vitest"
 import { withCorrelationId } from "../../../src/http/correlation.js"
 import { withJsonGuard } from "../../../src/http/json-guard.js"
+import { withObservability } from "../../../src/http/observability.js"
 import { routePattern, uniformErrors } from "../../../src/http/uniform-errors.js"
 
 /**
@@ -20,15 +21,17 @@ const capture = Logger.make((options) => {
 })
 
 const routes = [
-  { method: "GET", pattern: routePattern("/log") },
-  { method: "GET", pattern: routePattern("/boom") },
-  { method: "POST", pattern: routePattern("/echo") },
-  { method: "POST", pattern: routePattern("/media") }
+  { method: "GET", path: "/log", pattern: routePattern("/log") },
+  { method: "GET", path: "/items/:id", pattern: routePattern("/items/:id") },
+  { method: "GET", path: "/boom", pattern: routePattern("/boom") },
+  { method: "POST", path: "/echo", pattern: routePattern("/echo") },
+  { method: "POST", path: "/media", pattern: routePattern("/media") }
 ]
 
 const Routes = Layer.mergeAll(
   HttpRouter.add("GET", "/log", Effect.as(Effect.logWarning("serving"), HttpServerResponse.text("ok"))),
   HttpRouter.add("GET", "/boom", Effect.die(new Error("kaput"))),
+  HttpRouter.add("GET", "/items/:id", Effect.succeed(HttpServerResponse.text("item"))),
   HttpRouter.add(
     "POST",
     "/echo",
@@ -39,12 +42,13 @@ const Routes = Layer.mergeAll(
 
 const errors = uniformErrors({ maxRequestBytes: 64, routes })
 const guard = withJsonGuard(4)
+const observe = withObservability(routes, Effect.succeed(HttpServerResponse.text("metrics")))
 const Middleware = HttpRouter.middleware(
   <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>): Effect.Effect<
     HttpServerResponse.HttpServerResponse,
     E,
     R | HttpServerRequest.HttpServerRequest
-  > => withCorrelationId(errors(guard(app))),
+  > => observe(withCorrelationId(errors(guard(app)))),
   { global: true }
 )
 
@@ -109,5 +113,19 @@ describe("request middleware on Effect 4's router", () => {
     const id = minted.headers.get("x-correlation-id")
     expect(id).toMatch(/^req_/)
     expect(logged.filter((line) => String(line.message).includes("serving"))[1]?.annotations).toMatchObject({ correlationId: id })
+  })
+
+  it("writes one log line per request: method, route template, status, duration and correlation id", async () => {
+    logged.length = 0
+    await call("/items/it_123?x=1", { headers: { "x-correlation-id": "corr-7" } })
+    await call("/nope")
+    const lines = logged.filter((line) => String(line.message).includes("HTTP request"))
+    expect(lines).toHaveLength(2)
+    expect(lines[0]!.annotations).toMatchObject({ method: "GET", route: "/items/:id", status: 200, correlationId: "corr-7" })
+    expect(typeof lines[0]!.annotations.durationMs).toBe("number")
+    expect(lines[1]!.annotations).toMatchObject({ method: "GET", route: "unmatched", status: 404 })
+    expect(String(lines[1]!.annotations.correlationId)).toMatch(/^req_/)
+    // The router's own "Sent HTTP response" line is not written beside it.
+    expect(logged.some((line) => String(line.message).includes("Sent HTTP response"))).toBe(false)
   })
 })
