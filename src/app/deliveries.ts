@@ -66,9 +66,10 @@ const conflictIsADefect = <A, R>(effect: Effect.Effect<A, AppendError, R>) =>
   Effect.catchTags(effect, { WrongExpectedVersion: Effect.die, DuplicateEventId: Effect.die })
 
 export interface DeliveriesShape {
+  /** The account's deliveries, newest first; those of one webhook when `webhookId` is given. */
   readonly list: (
     accountId: string,
-    webhookId: string,
+    webhookId: string | undefined,
     filters: DeliveryFilters,
     page: { readonly limit: number; readonly after: { readonly seq: string; readonly id: string } | undefined }
   ) => Effect.Effect<DeliveryPage, Failure>
@@ -140,12 +141,13 @@ export const make = Effect.gen(function* () {
 
   const list: DeliveriesShape["list"] = (accountId, webhookId, filters, page) =>
     Effect.gen(function* () {
-      const conditions = ["account_id = $1", "webhook_id = $2"]
-      const params: Array<unknown> = [accountId, webhookId]
+      const conditions = ["account_id = $1"]
+      const params: Array<unknown> = [accountId]
       const add = (condition: string, value: unknown) => {
         params.push(value)
         conditions.push(condition.replace("?", `$${params.length}`))
       }
+      if (webhookId !== undefined) add("webhook_id = ?", webhookId)
       if (filters.status !== undefined) add("status = ?", filters.status)
       if (filters.type !== undefined) add("event_type = ?", filters.type)
       if (filters.since !== undefined) add("created_at >= ?::timestamptz", filters.since)

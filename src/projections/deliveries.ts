@@ -204,7 +204,8 @@ const fold = (events: ReadonlyArray<RecordedEvent>) => {
 
 export const deliveriesProjection: Projection = {
   name: "deliveries",
-  version: 1,
+  // 2: the account-wide delivery log's index.
+  version: 2,
   eventTypes: ["DeliveriesScheduled", ...deliveryEventTypes, ...endpointEventTypes],
   // An attempt's request and response are read from its stream when asked for, never here.
   omitFields: ["requestHeaders", "response", "url"],
@@ -225,6 +226,7 @@ export const deliveriesProjection: Projection = {
        last_error text,
        seq bigint NOT NULL)`,
     `CREATE INDEX ${t("deliveries")}_by_webhook ON ${t("deliveries")} (webhook_id, seq DESC, delivery_id DESC)`,
+    `CREATE INDEX ${t("deliveries")}_by_account ON ${t("deliveries")} (account_id, seq DESC, delivery_id DESC)`,
     `CREATE INDEX ${t("deliveries")}_by_event ON ${t("deliveries")} (event_id)`,
     `CREATE INDEX ${t("deliveries")}_due ON ${t("deliveries")} (next_attempt_at) WHERE status IN ('pending', 'retrying')`,
     `CREATE TABLE ${t("endpoint_health")} (

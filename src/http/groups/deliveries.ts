@@ -43,6 +43,20 @@ export class DeliveriesGroup extends HttpApiGroup.make("deliveries")
       error: NotFoundError
     }).annotate(OpenApi.Description, "Sends a real, signed `webhook.test` event to this webhook only.")
   )
+  .add(
+    HttpApiEndpoint.get("listAll", "/deliveries", {
+      query: {
+        ...PageParams.fields,
+        ...DeliveryFilterParams.fields,
+        webhookId: Schema.optional(Schema.String.check(Schema.isMaxLength(200)))
+      },
+      success: Page(DeliveryResource),
+      error: NotFoundError
+    }).annotate(
+      OpenApi.Description,
+      "The account's deliveries across its webhooks, newest first; filter by status, webhook, event type and time."
+    )
+  )
   .add(HttpApiEndpoint.get("get", "/deliveries/:id", { params: IdPath, success: DeliveryDetailResource, error: NotFoundError }))
   .add(
     HttpApiEndpoint.post("redeliver", "/deliveries/:id/redeliver", {

@@ -62,6 +62,22 @@ export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (h
           return { data: page.data.map(resource), nextCursor: page.next === null ? null : cursor.format(page.next) }
         })
       )
+      .handle("listAll", ({ query }) =>
+        Effect.gen(function* () {
+          const { accountId } = yield* CurrentAccount
+          if (query.webhookId !== undefined) yield* ownWebhook(accountId, query.webhookId)
+          const after = yield* Effect.fromResult(cursor.parse(query.cursor))
+          const page = yield* orApiError(
+            deliveries.list(
+              accountId,
+              query.webhookId,
+              { status: query.status, type: query.type, since: query.since, until: query.until },
+              { limit: query.limit ?? defaultLimit, after }
+            )
+          )
+          return { data: page.data.map(resource), nextCursor: page.next === null ? null : cursor.format(page.next) }
+        })
+      )
       .handle("recover", ({ params, payload, request }) =>
         Effect.gen(function* () {
           const { accountId, keyId } = yield* CurrentAccount

@@ -41,7 +41,7 @@ export const DeliveryDetailResource = Schema.Struct({
   redeliveries: Schema.Array(Schema.Struct({ at: Schema.String }))
 }).annotate({ identifier: "DeliveryDetail" })
 
-const isoDate = Schema.String.check(
+export const isoDate = Schema.String.check(
   Schema.makeFilter((s) => !Number.isNaN(Date.parse(s)) || "must be an ISO 8601 date-time")
 )
 

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import {
+  type Client,
+  createAccount,
+  isErrorShape,
+  items,
+  type Json,
+  messageCreated,
+  type Response,
+  startTestServer,
+  type Started,
+  webhookInput
+} from "../../support/http-server.js"
+
+let server: Started
+let client: Client
+
+beforeAll(async () => {
+  // Deliveries go to a closed port: they stay open, which is all the lists need.
+  server = await startTestServer({ allowPrivateTargets: true, circuitFailureThreshold: 1000 })
+  client = server.client
+})
+afterAll(async () => {
+  await server.stop()
+})
+
+const eventually = async <A>(probe: () => Promise<A>, check: (a: A) => boolean, timeout = 15_000): Promise<A> => {
+  const deadline = Date.now() + timeout
+  for (;;) {
+    const value = await probe()
+    if (check(value) || Date.now() > deadline) return value
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+const publish = async (key: string, id: string, type = "message.created") => {
+  const response = await client.request("POST", "/v1/events", { token: key, json: { id, type, data: messageCreated() } })
+  expect(response.status).toBe(202)
+}
+
+const webhook = async (key: string, name: string) => {
+  const created = await client.request("POST", "/v1/webhooks", { token: key, json: webhookInput({ name }) })
+  expect(created.status).toBe(201)
+  return String(created.body.id)
+}
+
+/** Every page of a list, following `nextCursor`. */
+const allPages = async (key: string, path: string, limit: number) => {
+  const pages: Array<ReadonlyArray<Json>> = []
+  let cursor: string | null = null
+  do {
+    const separator = path.includes("?") ? "&" : "?"
+    const response: Response = await client.request(
+      "GET",
+      `${path}${separator}limit=${limit}${cursor === null ? "" : `&cursor=${cursor}`}`,
+      { token: key }
+    )
+    expect(response.status).toBe(200)
+    pages.push(items(response.body.data))
+    cursor = response.body.nextCursor === null ? null : String(response.body.nextCursor)
+  } while (cursor !== null && pages.length < 50)
+  return pages
+}
+
+describe("GET /v1/deliveries", () => {
+  it("lists the account's deliveries across webhooks, newest first, paginated, filtered, tenant-isolated", async () => {
+    const { key } = await createAccount(client, "pro")
+    const other = await createAccount(client, "pro")
+    const a = await webhook(key, "A")
+    const b = await webhook(key, "B")
+    const foreign = await webhook(other.key, "Foreign")
+    for (let i = 0; i < 3; i++) await publish(key, `acc-${i}`)
+    await publish(other.key, "other-0")
+
+    const all = await eventually(
+      () => client.request("GET", "/v1/deliveries", { token: key }),
+      (r) => r.status === 200 && items(r.body.data).length === 6
+    )
+    expect(all.status).toBe(200)
+    expect(all.body.nextCursor).toBeNull()
+    const data = items(all.body.data)
+    expect(data.map((d) => d.eventId)).toEqual(["acc-2", "acc-2", "acc-1", "acc-1", "acc-0", "acc-0"])
+    expect(new Set(data.map((d) => d.webhookId))).toEqual(new Set([a, b]))
+    expect(data.every((d) => d.webhookId !== foreign)).toBe(true)
+
+    const pages = await allPages(key, "/v1/deliveries", 4)
+    expect(pages.map((p) => p.length)).toEqual([4, 2])
+    expect(pages.flat().map((d) => d.id)).toEqual(data.map((d) => d.id))
+
+    const ofA = await client.request("GET", `/v1/deliveries?webhookId=${a}`, { token: key })
+    expect(items(ofA.body.data).map((d) => d.eventId)).toEqual(["acc-2", "acc-1", "acc-0"])
+    expect(items(ofA.body.data).every((d) => d.webhookId === a)).toBe(true)
+    const wrongType = await client.request("GET", "/v1/deliveries?type=conversation.closed", { token: key })
+    expect(items(wrongType.body.data)).toHaveLength(0)
+    const delivered = await client.request("GET", "/v1/deliveries?status=delivered", { token: key })
+    expect(items(delivered.body.data)).toHaveLength(0)
+    const future = await client.request("GET", `/v1/deliveries?since=${new Date(Date.now() + 60_000).toISOString()}`, {
+      token: key
+    })
+    expect(items(future.body.data)).toHaveLength(0)
+    const past = await client.request("GET", `/v1/deliveries?until=${new Date(Date.now() + 60_000).toISOString()}`, {
+      token: key
+    })
+    expect(items(past.body.data)).toHaveLength(6)
+
+    // Another account's webhook is as absent as a missing one.
+    const foreignFilter = await client.request("GET", `/v1/deliveries?webhookId=${foreign}`, { token: key })
+    expect(foreignFilter.status).toBe(404)
+    expect(isErrorShape(foreignFilter.body)).toBe(true)
+    const missing = await client.request("GET", "/v1/deliveries?webhookId=wh_missing", { token: key })
+    expect(missing.status).toBe(404)
+    const theirs = await eventually(
+      () => client.request("GET", "/v1/deliveries", { token: other.key }),
+      (r) => items(r.body.data).length === 1
+    )
+    expect(items(theirs.body.data).map((d) => d.eventId)).toEqual(["other-0"])
+
+    const badStatus = await client.request("GET", "/v1/deliveries?status=bogus", { token: key })
+    expect(badStatus.status).toBe(400)
+    expect(isErrorShape(badStatus.body)).toBe(true)
+    const badCursor = await client.request("GET", "/v1/deliveries?cursor=nope", { token: key })
+    expect(badCursor.status).toBe(400)
+    const anonymous = await client.request("GET", "/v1/deliveries")
+    expect(anonymous.status).toBe(401)
+  })
+})
