@@ -198,8 +198,18 @@ const kindOf = (ast: SchemaAST.AST): string | undefined => {
   }
 }
 
+/** The choices of a union of literals (`status`, `plan`), listed as the product names them. */
+const literalChoices = (ast: SchemaAST.AST): ReadonlyArray<string> | undefined => {
+  if (ast._tag !== "Union" || ast.types.length < 2) return undefined
+  const choices = ast.types.flatMap((member) => (member._tag === "Literal" ? [String(member.literal)] : []))
+  return choices.length === ast.types.length ? choices : undefined
+}
+
 const expectedKind = (issue: SchemaIssue.InvalidType | SchemaIssue.AnyOf): string | undefined => {
   if (issue.ast.annotations?.message !== undefined) return undefined
+  // One line naming every choice rather than Effect's `Expected "a" | "b", got ...` (which echoes the input).
+  const choices = literalChoices(issue.ast)
+  if (choices !== undefined) return `must be one of ${choices.join(", ")}`
   const kind = kindOf(issue.ast)
   if (kind === undefined) return undefined
   return SchemaIssue.hasInput(issue) ? `Expected ${kind}, got ${Formatter.format(issue.input)}` : `Expected ${kind}`
