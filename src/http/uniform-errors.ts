@@ -5,6 +5,7 @@ import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as HttpApiError from "effect/http-api/HttpApiError"
 import { ByteSize, Cause, Effect } from "effect"
 import { errorResponse, isApiError, statusOf } from "./errors.js"
+import { isStorableText } from "./json-guard.js"
 import { toBadRequest } from "./request-errors.js"
 
 /**
@@ -29,15 +30,61 @@ export const routePattern = (path: string): RegExp =>
   )
 
 /**
- * HttpApiBuilder answers a body whose content type no endpoint declares with a plain-text 415 before
- * reading it. The API has always answered such a body (form data, multipart, text) as a request that
- * does not match the schema: a 400 in the error shape.
+ * HttpApiBuilder answers a body whose content type no endpoint declares (form data, multipart, text)
+ * with a plain-text 415 before reading it; it gets the error shape here. The message never holds the
+ * body, which could hold a secret: it names the content type to send instead.
  */
 const unsupportedMediaType = 415
 
 const notJson = (request: HttpServerRequest.HttpServerRequest) => {
-  const message = `the request body must be JSON (content-type: application/json), not ${request.headers["content-type"] ?? "untyped"}`
-  return errorResponse(400, { code: "validation_failed", message, details: { issues: [{ path: "", message }] } })
+  const given = (request.headers["content-type"] ?? "").split(";")[0]?.trim().slice(0, 100) ?? ""
+  return errorResponse(unsupportedMediaType, {
+    code: "unsupported_media_type",
+    message: `the request body must be JSON: send it with content-type: application/json${given === "" ? "" : ` (not ${given})`}`,
+    details: { expected: "application/json" }
+  })
+}
+
+const decoded = (text: string): string | undefined => {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A path or query holding a NUL byte or invalid UTF-8 is the client's mistake, answered here before any
+ * SQL runs: PostgreSQL refuses such text, and its error would read as a database outage (503). A path
+ * names a resource, so it is a 404; a query parameter is a 400 naming the parameter.
+ */
+const unsafeUrl = (url: string): HttpServerResponse.HttpServerResponse | undefined => {
+  const at = url.indexOf("?")
+  const path = at === -1 ? url : url.slice(0, at)
+  const pathText = decoded(path)
+  if (pathText === undefined || !isStorableText(pathText)) {
+    return errorResponse(404, {
+      code: "not_found",
+      message: "no resource has this path: it holds a NUL byte or invalid UTF-8"
+    })
+  }
+  if (at === -1) return undefined
+  const issues: Array<{ readonly path: string; readonly message: string }> = []
+  for (const pair of url.slice(at + 1).split("&")) {
+    const eq = pair.indexOf("=")
+    const name = decoded((eq === -1 ? pair : pair.slice(0, eq)).replaceAll("+", " "))
+    const value = eq === -1 ? "" : decoded(pair.slice(eq + 1).replaceAll("+", " "))
+    if (name === undefined || value === undefined || !isStorableText(name) || !isStorableText(value)) {
+      const field = name !== undefined && isStorableText(name) ? name.slice(0, 100) : "query"
+      issues.push({ path: field, message: "must not contain a NUL byte or invalid UTF-8" })
+    }
+  }
+  if (issues.length === 0) return undefined
+  return errorResponse(400, {
+    code: "validation_failed",
+    message: issues.map((i) => `${i.path}: ${i.message}`).join("; "),
+    details: { issues }
+  })
 }
 
 export const uniformErrors = (options: { readonly maxRequestBytes: number; readonly routes: ReadonlyArray<Route> }) => {
@@ -94,6 +141,8 @@ export const uniformErrors = (options: { readonly maxRequestBytes: number; reado
     HttpServerRequest.HttpServerRequest.use((request) => {
       const declared = Number(request.headers["content-length"] ?? "0")
       if (declared > options.maxRequestBytes) return Effect.succeed(tooLarge())
+      const refused = unsafeUrl(request.url)
+      if (refused !== undefined) return Effect.succeed(refused)
       return app.pipe(
         Effect.provideService(HttpIncomingMessage.MaxBodySize, maxBodySize),
         Effect.map((response) => (response.status === unsupportedMediaType ? notJson(request) : response)),

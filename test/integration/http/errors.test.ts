@@ -64,7 +64,8 @@ describe("errors, routing and the OpenAPI document", () => {
       raw: "name=x",
       headers: { "content-type": "text/plain" }
     })
-    expect(notJson.status).toBe(400)
+    // Issue 12: a body that is not JSON is a 415 (it was a 400 validation_failed).
+    expect(notJson.status).toBe(415)
     expect(isErrorShape(notJson.body)).toBe(true)
     const big = await client.request("POST", "/v1/events", { token: key, raw: `"${"x".repeat(1024 * 1024 + 10)}"` })
     expect(big.status).toBe(413)

@@ -85,10 +85,12 @@ describe("request middleware on Effect 4's router", () => {
     expect(read.body.error).toEqual({ code: "request_too_large", message: "the request body exceeds 64 bytes", details: { limit: 64 } })
   })
 
-  it("answers the framework's 415 as the 400 it always was, and a defect as a bare 500", async () => {
+  it("answers the framework's 415 in the error shape (issue 12: it was a 400), and a defect as a bare 500", async () => {
     const media = await call("/media", { method: "POST", body: "a=b", headers: { "content-type": "text/plain" } })
-    expect(media.status).toBe(400)
-    expect(media.body.error.code).toBe("validation_failed")
+    expect(media.status).toBe(415)
+    expect(media.body.error.code).toBe("unsupported_media_type")
+    expect(media.body.error.message).toContain("application/json")
+    expect(JSON.stringify(media.body)).not.toContain("a=b")
     const boom = await call("/boom")
     expect(boom.status).toBe(500)
     expect(boom.body).toEqual({ error: { code: "internal_error", message: "something went wrong on our side" } })
