@@ -44,7 +44,8 @@ export interface ActorEnvironment {
   readonly circuit: Circuit.CircuitBreakerConfig
   /** The job left memory: held until `after` is projected (null: at once, nothing was recorded). */
   readonly release: (job: DeliveryJob, after: LogPosition | null) => void
-  readonly disable: (webhookId: string, reason: string) => Effect.Effect<void>
+  /** `deliveryId`: the attempt that decided it, for the log line. */
+  readonly disable: (webhookId: string, reason: string, deliveryId?: string) => Effect.Effect<void>
   /** A webhook failing without a single success for this long is disabled. */
   readonly disableAfterFailingMs: number
   /** What the log says of the endpoint when its actor starts: circuit state and failing streak. */
@@ -148,24 +149,69 @@ const actorOn = (
     metadata: { actor: { kind: "system" } }
   })
 
-  const recordTransition = (step: { readonly transition: Option.Option<Circuit.CircuitTransition<FailureEvidence>> }, now: number) =>
+  /**
+   * One line per circuit transition, with the delivery whose attempt (or probe) caused it. An opening is
+   * a warning: the endpoint's deliveries now wait.
+   */
+  const logTransition = (transition: Circuit.CircuitTransition<FailureEvidence>, deliveryId: string) =>
+    transition._tag === "CircuitOpened"
+      ? Effect.logWarning("circuit opened").pipe(
+          Effect.annotateLogs({
+            webhookId,
+            deliveryId,
+            failures: transition.failures.length,
+            cooldownMs: transition.cooldownMs,
+            until: iso(transition.until)
+          })
+        )
+      : Effect.logInfo(transition._tag === "CircuitClosed" ? "circuit closed" : "circuit half-open").pipe(
+          Effect.annotateLogs({ webhookId, deliveryId })
+        )
+
+  const recordTransition = (
+    step: { readonly transition: Option.Option<Circuit.CircuitTransition<FailureEvidence>> },
+    now: number,
+    deliveryId: string
+  ) =>
     Option.isNone(step.transition)
       ? Effect.void
-      : env.recorder.record({
-          appends: [{ streamId: endpointStream(webhookId), expectedVersion: "any", events: [endpointEvent(step.transition.value, now)] }]
-        })
+      : Effect.andThen(
+          env.recorder.record({
+            appends: [{ streamId: endpointStream(webhookId), expectedVersion: "any", events: [endpointEvent(step.transition.value, now)] }]
+          }),
+          logTransition(step.transition.value, deliveryId)
+        )
 
-  /** Waits while the circuit is open. */
-  const passCircuit: Effect.Effect<void> = Effect.suspend(() => {
-    const now = Date.now()
-    const check = Circuit.canSend(circuit, now, env.circuit)
-    circuit = check.state
-    const after =
-      check.decision._tag === "Wait"
-        ? Effect.andThen(Effect.sleep(Duration.millis(Math.min(check.decision.ms, 1000))), passCircuit)
-        : Effect.void
-    return Option.isNone(check.transition) ? after : Effect.andThen(recordTransition(check, now), after)
-  })
+  /** Waits while the circuit is open (`deliveryId`: the delivery waiting, named if it gets the probe). */
+  const passCircuit = (deliveryId: string): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      const now = Date.now()
+      const check = Circuit.canSend(circuit, now, env.circuit)
+      circuit = check.state
+      const after =
+        check.decision._tag === "Wait"
+          ? Effect.andThen(Effect.sleep(Duration.millis(Math.min(check.decision.ms, 1000))), passCircuit(deliveryId))
+          : Effect.void
+      return Option.isNone(check.transition) ? after : Effect.andThen(recordTransition(check, now, deliveryId), after)
+    })
+
+  /**
+   * A failed attempt's line, and the delivery's exhaustion if it was its last: ids, attempt, error class
+   * and status only (never the URL, headers or bodies, which may carry secrets). Successes are not logged.
+   */
+  const logFailure = (job: DeliveryJob, errorClass: string, status: number | null, nextAttemptAt: string | null) => {
+    const failed = Effect.logInfo("delivery attempt failed").pipe(
+      Effect.annotateLogs({ webhookId, deliveryId: job.deliveryId, attempt: job.attempt, errorClass, status, nextAttemptAt })
+    )
+    return nextAttemptAt !== null
+      ? failed
+      : Effect.andThen(
+          failed,
+          Effect.logWarning("delivery exhausted").pipe(
+            Effect.annotateLogs({ webhookId, deliveryId: job.deliveryId, attempts: job.attempt, errorClass })
+          )
+        )
+  }
 
   // Send times of the last `rateLimit` attempts, oldest first: the hard bound behind the spacing.
   const recentSends: Array<number> = []
@@ -220,7 +266,7 @@ const actorOn = (
     }
     if (verdict._tag === "Success") {
       events.push({ eventId: randomUUID(), type: "AttemptSucceeded", data: base, metadata })
-      return { events, success: true, disable: false, errorClass: "" }
+      return { events, success: true, disable: false, errorClass: "", status: base.status, nextAttemptAt: null }
     }
     const { errorClass, error } = describeError(outcome)
     const delay =
@@ -232,10 +278,11 @@ const actorOn = (
             Math.random,
             verdict._tag === "RetryAfter" ? Option.some(verdict.retryAfterMs) : Option.none()
           )
+    const nextAttemptAt = Option.isSome(delay) ? iso(now + delay.value) : null
     events.push({
       eventId: randomUUID(),
       type: "AttemptFailed",
-      data: { ...base, errorClass, error, nextAttemptAt: Option.isSome(delay) ? iso(now + delay.value) : null },
+      data: { ...base, errorClass, error, nextAttemptAt },
       metadata
     })
     if (Option.isNone(delay)) {
@@ -246,12 +293,12 @@ const actorOn = (
         metadata
       })
     }
-    return { events, success: false, disable: verdict._tag === "Disable", errorClass }
+    return { events, success: false, disable: verdict._tag === "Disable", errorClass, status: base.status, nextAttemptAt }
   }
 
   const attempt = Effect.fnUntraced(function* (job: DeliveryJob, webhook: Webhook.Webhook) {
     // A closed circuit and no rate limit, the common case, cost no Effect steps.
-    if (circuit._tag !== "Closed") yield* passCircuit
+    if (circuit._tag !== "Closed") yield* passCircuit(job.deliveryId)
     const startedAt = webhook.rateLimit !== null ? yield* passRateLimit(webhook.rateLimit) : Date.now()
     const headers: Record<string, string> = {
       ...webhook.headers,
@@ -287,11 +334,15 @@ const actorOn = (
     ;(result.success ? attemptSucceeded : attemptFailed).updateUnsafe(1, context)
     if (result.events.length > 1) deliveryExhausted.updateUnsafe(1, context)
     yield* env.recorder.record({ appends, onCommitted: (position) => env.release(job, position) })
-    if (result.disable) yield* env.disable(webhookId, "the endpoint answered 410 Gone")
+    // Logged once the outcome is decided and queued; a success writes no line (the hot path stays quiet).
+    if (!result.success) yield* logFailure(job, result.errorClass, result.status, result.nextAttemptAt)
+    if (Option.isSome(step.transition)) yield* logTransition(step.transition.value, job.deliveryId)
+    if (result.disable) yield* env.disable(webhookId, "the endpoint answered 410 Gone", job.deliveryId)
     else if (failingTooLong) {
       yield* env.disable(
         webhookId,
-        `no successful delivery for ${Math.round((now - failingSince!) / 3_600_000)} hours (limit ${Math.round(env.disableAfterFailingMs / 3_600_000)} hours)`
+        `no successful delivery for ${Math.round((now - failingSince!) / 3_600_000)} hours (limit ${Math.round(env.disableAfterFailingMs / 3_600_000)} hours)`,
+        job.deliveryId
       )
     }
   })

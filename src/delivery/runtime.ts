@@ -116,7 +116,7 @@ export const make = Effect.gen(function* () {
     )
 
   const eventStore = store
-  const disable = (webhookId: string, reason: string) =>
+  const disable = (webhookId: string, reason: string, deliveryId?: string) =>
     withConflictRetry(
       Effect.gen(function* () {
         const loaded = yield* loadAggregate(webhookStream(webhookId), webhookCodec, Webhook.fold)
@@ -133,7 +133,9 @@ export const make = Effect.gen(function* () {
             webhookCodec.encode(event, randomUUID(), { actor: { kind: "system" } })
           )
         )
-        yield* Effect.logWarning(`webhook ${webhookId} disabled: ${reason}`)
+        yield* Effect.logWarning("webhook disabled").pipe(
+          Effect.annotateLogs({ webhookId, deliveryId: deliveryId ?? null, reason })
+        )
       })
     ).pipe(
       Effect.provideService(EventStore, eventStore),
