@@ -50,3 +50,16 @@ export const versionCursor = {
     return match === null ? Result.fail(invalidCursor) : Result.succeed(Number(match[1]))
   }
 }
+
+/** A cursor on a read model ordered by (seq, id) descending; `tag` keeps one list's cursors out of another. */
+export const seqCursor = (tag: string) => ({
+  format: (next: { readonly seq: string; readonly id: string }): string => encode(`${tag}:${next.seq}:${next.id}`),
+  parse: (
+    cursor: string | undefined
+  ): Result.Result<{ readonly seq: string; readonly id: string } | undefined, BadRequest> => {
+    if (cursor === undefined) return Result.succeed(undefined)
+    const text = decode(cursor)
+    const match = /^(\d{1,20}):(.{1,200})$/s.exec(text.startsWith(`${tag}:`) ? text.slice(tag.length + 1) : "")
+    return match === null ? Result.fail(invalidCursor) : Result.succeed({ seq: match[1]!, id: match[2]! })
+  }
+})

@@ -6,7 +6,15 @@ import { Schema } from "effect"
 import { PublishedEvent } from "../../domain/index.js"
 import { AccountAuth } from "../auth.js"
 import { ConflictError, NotFoundError, PayloadTooLargeError } from "../errors.js"
-import { EventResource, PublishBatchInput, PublishBatchResult, PublishedEventResource } from "../resources/event.js"
+import { Page, PageParams } from "../pagination.js"
+import { isoDate } from "../resources/delivery.js"
+import {
+  EventResource,
+  EventSummaryResource,
+  PublishBatchInput,
+  PublishBatchResult,
+  PublishedEventResource
+} from "../resources/event.js"
 
 export class EventsGroup extends HttpApiGroup.make("events")
   .add(
@@ -23,6 +31,20 @@ export class EventsGroup extends HttpApiGroup.make("events")
     HttpApiEndpoint.post("publishBatch", "/events/batch", { payload: PublishBatchInput, success: PublishBatchResult }).annotate(
       OpenApi.Description,
       "Publishes up to 500 events in one append; a result per item (one bad item does not refuse the others)."
+    )
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/events", {
+      query: {
+        ...PageParams.fields,
+        type: Schema.optional(Schema.String.check(Schema.isMaxLength(100))),
+        since: Schema.optional(isoDate),
+        until: Schema.optional(isoDate)
+      },
+      success: Page(EventSummaryResource)
+    }).annotate(
+      OpenApi.Description,
+      "The account's published events, newest first; filter by type and by publication time (`since` inclusive, `until` exclusive)."
     )
   )
   .add(

@@ -7,7 +7,12 @@ import { CurrentAccount } from "../auth.js"
 import { callerOf } from "../correlation.js"
 import { orApiError, toApiError } from "../error-mapping.js"
 import { errorBody, NotFound } from "../errors.js"
+import { defaultLimit, seqCursor } from "../pagination.js"
 import { toPublishedResource } from "../resources/event.js"
+import { listPublishedEvents } from "../../projections/published-events.js"
+import { SqlClient } from "effect/sql/SqlClient"
+
+const cursor = seqCursor("e")
 
 const itemId = (item: unknown): string | null =>
   typeof item === "object" && item !== null && "id" in item && typeof item.id === "string" ? item.id : null
@@ -16,6 +21,7 @@ export const EventsLive = HttpApiBuilder.group(HooklineApi, "events", (handlers)
   Effect.gen(function* () {
     const events = yield* PublishedEvents
     const deliveriesOf = yield* Deliveries
+    const sql = yield* SqlClient
     return handlers
       .handle("publish", ({ payload, request }) =>
         Effect.gen(function* () {
@@ -49,6 +55,24 @@ export const EventsLive = HttpApiBuilder.group(HooklineApi, "events", (handlers)
           )
           const accepted = results.filter((r) => r.status === "accepted").length
           return { accepted, rejected: results.length - accepted, results }
+        })
+      )
+      .handle("list", ({ query }) =>
+        Effect.gen(function* () {
+          const { accountId } = yield* CurrentAccount
+          const after = yield* Effect.fromResult(cursor.parse(query.cursor))
+          const page = yield* orApiError(
+            Effect.provideService(
+              listPublishedEvents(
+                accountId,
+                { type: query.type, since: query.since, until: query.until },
+                { limit: query.limit ?? defaultLimit, after }
+              ),
+              SqlClient,
+              sql
+            )
+          )
+          return { data: page.data, nextCursor: page.next === null ? null : cursor.format(page.next) }
         })
       )
       .handle("event", ({ params }) =>

@@ -28,6 +28,13 @@ export const EventResource = Schema.Struct({
   deliveries: Schema.Array(DeliveryResource).annotate({ description: "the event's deliveries to webhooks" })
 }).annotate({ identifier: "Event" })
 
+export const EventSummaryResource = Schema.Struct({
+  id: Schema.String,
+  type: Schema.String,
+  occurredAt: Schema.String,
+  publishedAt: Schema.String
+}).annotate({ identifier: "EventSummary", description: "a published event; its data and deliveries are at GET /v1/events/{id}" })
+
 export const maxBatchSize = 500
 
 export const PublishBatchInput = Schema.Struct({

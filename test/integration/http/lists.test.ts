@@ -33,8 +33,14 @@ const eventually = async <A>(probe: () => Promise<A>, check: (a: A) => boolean, 
   }
 }
 
-const publish = async (key: string, id: string, type = "message.created") => {
-  const response = await client.request("POST", "/v1/events", { token: key, json: { id, type, data: messageCreated() } })
+const userUpdated = {
+  user: { id: "u1", name: "Ann", updatedAt: "2025-01-01T00:00:00Z" },
+  changes: [{ field: "name", from: "A", to: "Ann" }]
+}
+
+const publish = async (key: string, id: string, type: "message.created" | "user.updated" = "message.created") => {
+  const data = type === "message.created" ? messageCreated() : userUpdated
+  const response = await client.request("POST", "/v1/events", { token: key, json: { id, type, data } })
   expect(response.status).toBe(202)
 }
 
@@ -81,7 +87,7 @@ describe("GET /v1/deliveries", () => {
     const data = items(all.body.data)
     expect(data.map((d) => d.eventId)).toEqual(["acc-2", "acc-2", "acc-1", "acc-1", "acc-0", "acc-0"])
     expect(new Set(data.map((d) => d.webhookId))).toEqual(new Set([a, b]))
-    expect(data.every((d) => d.webhookId !== foreign)).toBe(true)
+    expect(data.every((d) => String(d.webhookId) !== foreign)).toBe(true)
 
     const pages = await allPages(key, "/v1/deliveries", 4)
     expect(pages.map((p) => p.length)).toEqual([4, 2])
@@ -89,7 +95,7 @@ describe("GET /v1/deliveries", () => {
 
     const ofA = await client.request("GET", `/v1/deliveries?webhookId=${a}`, { token: key })
     expect(items(ofA.body.data).map((d) => d.eventId)).toEqual(["acc-2", "acc-1", "acc-0"])
-    expect(items(ofA.body.data).every((d) => d.webhookId === a)).toBe(true)
+    expect(items(ofA.body.data).every((d) => String(d.webhookId) === a)).toBe(true)
     const wrongType = await client.request("GET", "/v1/deliveries?type=conversation.closed", { token: key })
     expect(items(wrongType.body.data)).toHaveLength(0)
     const delivered = await client.request("GET", "/v1/deliveries?status=delivered", { token: key })
@@ -121,6 +127,63 @@ describe("GET /v1/deliveries", () => {
     const badCursor = await client.request("GET", "/v1/deliveries?cursor=nope", { token: key })
     expect(badCursor.status).toBe(400)
     const anonymous = await client.request("GET", "/v1/deliveries")
+    expect(anonymous.status).toBe(401)
+  })
+})
+
+describe("GET /v1/events", () => {
+  it("lists the account's published events, newest first, paginated, filtered by type and time, tenant-isolated", async () => {
+    const { key } = await createAccount(client, "pro")
+    const other = await createAccount(client, "pro")
+    await publish(key, "ev-0")
+    await publish(key, "ev-1", "user.updated")
+    await publish(key, "ev-2")
+    const between = new Date().toISOString()
+    await new Promise((r) => setTimeout(r, 20))
+    await publish(key, "ev-3", "user.updated")
+    await publish(key, "ev-4")
+    await publish(other.key, "theirs-0")
+
+    const all = await eventually(
+      () => client.request("GET", "/v1/events", { token: key }),
+      (r) => r.status === 200 && items(r.body.data).length === 5
+    )
+    expect(all.status).toBe(200)
+    expect(all.body.nextCursor).toBeNull()
+    const data = items(all.body.data)
+    expect(data.map((e) => e.id)).toEqual(["ev-4", "ev-3", "ev-2", "ev-1", "ev-0"])
+    expect(Object.keys(data[0]!).sort()).toEqual(["id", "occurredAt", "publishedAt", "type"])
+    expect(data[1]).toMatchObject({ id: "ev-3", type: "user.updated" })
+
+    const pages = await allPages(key, "/v1/events", 2)
+    expect(pages.map((p) => p.map((e) => e.id))).toEqual([["ev-4", "ev-3"], ["ev-2", "ev-1"], ["ev-0"]])
+    const typed = await allPages(key, "/v1/events?type=user.updated", 1)
+    expect(typed.flat().map((e) => e.id)).toEqual(["ev-3", "ev-1"])
+    const since = await client.request("GET", `/v1/events?since=${between}`, { token: key })
+    expect(items(since.body.data).map((e) => e.id)).toEqual(["ev-4", "ev-3"])
+    const until = await client.request("GET", `/v1/events?until=${between}&type=message.created`, { token: key })
+    expect(items(until.body.data).map((e) => e.id)).toEqual(["ev-2", "ev-0"])
+
+    // Another account's events are absent from the list and a 404 by id.
+    const theirs = await eventually(
+      () => client.request("GET", "/v1/events", { token: other.key }),
+      (r) => items(r.body.data).length === 1
+    )
+    expect(items(theirs.body.data).map((e) => e.id)).toEqual(["theirs-0"])
+    const foreign = await client.request("GET", "/v1/events/theirs-0", { token: key })
+    expect(foreign.status).toBe(404)
+    expect(isErrorShape(foreign.body)).toBe(true)
+
+    // A cursor from another list is refused, as is a malformed filter.
+    const deliveriesCursor = Buffer.from("d:1:x", "utf8").toString("base64url")
+    const wrongCursor = await client.request("GET", `/v1/events?cursor=${deliveriesCursor}`, { token: key })
+    expect(wrongCursor.status).toBe(400)
+    expect(isErrorShape(wrongCursor.body)).toBe(true)
+    const badSince = await client.request("GET", "/v1/events?since=yesterday", { token: key })
+    expect(badSince.status).toBe(400)
+    const badLimit = await client.request("GET", "/v1/events?limit=0", { token: key })
+    expect(badLimit.status).toBe(400)
+    const anonymous = await client.request("GET", "/v1/events")
     expect(anonymous.status).toBe(401)
   })
 })
