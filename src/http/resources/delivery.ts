@@ -41,8 +41,11 @@ export const DeliveryDetailResource = Schema.Struct({
   redeliveries: Schema.Array(Schema.Struct({ at: Schema.String }))
 }).annotate({ identifier: "DeliveryDetail" })
 
+// Date.parse also takes "-1" or "0" (years PostgreSQL cannot store: the query failed as an outage, 503).
+const isoDateTime = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/
+
 export const isoDate = Schema.String.check(
-  Schema.makeFilter((s) => !Number.isNaN(Date.parse(s)) || "must be an ISO 8601 date-time")
+  Schema.makeFilter((s) => (isoDateTime.test(s) && !Number.isNaN(Date.parse(s))) || "must be an ISO 8601 date-time")
 )
 
 export const DeliveryFilterParams = Schema.Struct({
