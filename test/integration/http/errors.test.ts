@@ -163,4 +163,94 @@ describe("errors, routing and the OpenAPI document", () => {
     const stillThere = await client.request("GET", "/v1/webhooks", { token: key })
     expect(items(stillThere.body.data).length).toBeGreaterThanOrEqual(0)
   })
+
+  it("answers raw malformed bytes on every route with a 4xx in the error shape, never a 5xx or a hang", async () => {
+    const { key } = await createAccount(client, "pro")
+    const webhook = await client.request("POST", "/v1/webhooks", { token: key, json: webhookInput() })
+    // Every operation the OpenAPI document lists, so routes added later are fuzzed too.
+    const spec = (await client.request("GET", "/openapi.json")).body
+    const operations = Object.entries(spec.paths).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => [method.toUpperCase(), path] as const)
+    )
+    const segments = fc.oneof(
+      fc.constant(String(webhook.body.id)),
+      fc.constantFrom("%00", "a%00b", "%C3%28", "%FF%FE", "%ED%A0%80", "%", "%E0%A4%A", "wh_%00", "9".repeat(40)),
+      fc.stringMatching(/^[A-Za-z0-9_:.-]{1,40}$/)
+    )
+    const queryValues = fc.constantFrom(
+      "%00", "%FF", "%C3%28", "%", "bogus", "abc", "-1", "0", "101", "1e400", "99999999999999999999999999", "", "pending"
+    )
+    const query = fc
+      .array(fc.tuple(fc.constantFrom("limit", "cursor", "status", "type", "since", "until", "webhookId", "%00", "x"), queryValues), { maxLength: 4 })
+      .map((pairs) => (pairs.length === 0 ? "" : `?${pairs.map(([name, value]) => `${name}=${value}`).join("&")}`))
+    const contentTypes = fc.constantFrom(
+      "application/json",
+      "application/json; charset=utf-8",
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=xyz",
+      "multipart/form-data",
+      "multipart/form-data; boundary=",
+      "application/octet-stream",
+      undefined
+    )
+    const hugeNumbers = fc.constantFrom(
+      '{"limit":1e400,"maxConcurrency":123456789012345678901234567890,"rateLimit":-1e309}',
+      '{"name":"x","url":"http://127.0.0.1:9/h","events":["message.created"],"retrySchedule":[1e308,99999999999999999999]}',
+      '{"since":"2020-01-01T00:00:00Z","until":"+275760-09-13T00:00:01Z"}',
+      "1e99999"
+    )
+    const bodies: fc.Arbitrary<Buffer | undefined> = fc.oneof(
+      fc.constant(undefined),
+      fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
+      // Truncated JSON texts.
+      fc.tuple(fc.jsonValue({ maxDepth: 3 }), fc.nat()).map(([value, cut]) => {
+        const text = JSON.stringify(value)
+        return Buffer.from(text.slice(0, cut % (text.length + 1)))
+      }),
+      // NUL characters and unpaired surrogates as JSON escapes, broken UTF-8 as raw bytes.
+      fc.constantFrom('{"name":"a\\u0000"}', '{"type":"message.created","data":{"\\u0000":1}}', '{"name":"\\ud800"}', '{"since":"\\udfff"}').map((text) => Buffer.from(text)),
+      fc.constantFrom([0xc3, 0x28], [0xff], [0xed, 0xa0, 0x80], [0xe0, 0xa4], [0x00]).map((bad) =>
+        Buffer.concat([Buffer.from('{"name":"'), Buffer.from(bad), Buffer.from('","events":["message.created"]}')])
+      ),
+      // Multipart bodies whose boundaries are missing, wrong or cut off.
+      fc.constantFrom(
+        "--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb",
+        "--abc\r\n\r\n--abc--",
+        "--xyz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\nContent-Type: text/plain\r\n\r\nzzz\r\n--xy",
+        "--xyz--"
+      ).map((text) => Buffer.from(text)),
+      hugeNumbers.map((text) => Buffer.from(text))
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...operations),
+        segments,
+        query,
+        contentTypes,
+        bodies,
+        async ([method, template], segment, search, contentType, body) => {
+          const path = template.replace(/\{[^}]+\}/g, segment) + search
+          const headers: Record<string, string> = {
+            authorization: `Bearer ${template.startsWith("/v1/admin") ? testOperatorToken : key}`
+          }
+          if (contentType !== undefined) headers["content-type"] = contentType
+          const started = Date.now()
+          // fetch cannot send a body with GET; "at once" is well within the server's 10 s header timeout.
+          const response = await fetch(`${client.baseUrl}${path}`, {
+            method,
+            headers,
+            body: method === "GET" ? undefined : body,
+            signal: AbortSignal.timeout(5_000)
+          })
+          const text = await response.text()
+          const label = `${method} ${path} ${contentType} ${body?.toString("hex").slice(0, 80)} -> ${response.status} ${text.slice(0, 200)}`
+          expect(Date.now() - started, label).toBeLessThan(5_000)
+          expect(response.status, label).toBeLessThan(500)
+          if (response.status >= 400) expect(isErrorShape(JSON.parse(text)), label).toBe(true)
+        }
+      ),
+      { numRuns: 300 }
+    )
+  }, 30_000)
 })

@@ -34,6 +34,12 @@ describe("malformed input", () => {
       { path: "type", message: "must not contain a NUL byte or invalid UTF-8" },
       { path: "since", message: "must not contain a NUL byte or invalid UTF-8" }
     ])
+    // Date.parse takes "-1"; PostgreSQL cannot store that year, and the query failed as an outage (503).
+    for (const path of [`/v1/webhooks/${webhook.body.id}/deliveries?until=-1`, "/v1/events?since=0", "/v1/deliveries?until=-1"]) {
+      const date = await client.request("GET", path, { token: key })
+      expect(date.status, path).toBe(400)
+      expect(date.body.error.message, path).toMatch(/^(until|since): must be an ISO 8601 date-time$/)
+    }
   })
 
   it("answers a NUL character, an unpaired surrogate or invalid UTF-8 in a body with 400", async () => {
