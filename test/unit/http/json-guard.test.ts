@@ -1,6 +1,6 @@
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { exceedsJsonDepth } from "../../../src/http/json-guard.js"
+import { exceedsJsonDepth, isStorableText, unstorableFields } from "../../../src/http/json-guard.js"
 
 /** The nesting depth of a parsed value: what the scan must find in its text without parsing it. */
 const depthOf = (value: unknown): number =>
@@ -41,5 +41,29 @@ describe("exceedsJsonDepth", () => {
     expect(exceedsJsonDepth('["abc\\"[[[[', 1)).toBe(false)
     // ...but an escaped backslash before the quote does, and they count.
     expect(exceedsJsonDepth('["abc\\\\"[[[[', 1)).toBe(true)
+  })
+})
+
+describe("text PostgreSQL cannot store", () => {
+  it("finds a NUL or an unpaired surrogate in any string or key of a JSON text, by path", () => {
+    expect(unstorableFields('{"a":"x\\u0000","b":[1,"\\ud800"],"c":{"d":"\\udfff"}}')).toEqual(["a", "b[1]", "c.d"])
+    // A pair is fine, and so is an escaped backslash followed by the letters u0000.
+    expect(unstorableFields('{"a":"\\ud83d\\ude00","b":"\\\\u0000"}')).toEqual([])
+    expect(unstorableFields('{"a":"\\u0000"')).toEqual([])
+  })
+
+  it("agrees with a direct check of every string a JSON value holds", () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 3, stringUnit: "binary" }), (value) => {
+        const strings: Array<string> = []
+        const collect = (v: unknown): void => {
+          if (typeof v === "string") strings.push(v)
+          else if (typeof v === "object" && v !== null) for (const [k, inner] of Object.entries(v)) (strings.push(k), collect(inner))
+        }
+        collect(value)
+        expect(unstorableFields(JSON.stringify(value)).length === 0).toBe(strings.every(isStorableText))
+      }),
+      { numRuns: 300 }
+    )
   })
 })
