@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto"
 import type { KeyObject } from "node:crypto"
 import { Context, Deferred, Duration, Effect, Option, Queue, Result, Scope, Semaphore } from "effect"
-import { attemptDuration, attemptFailed, attemptSucceeded, deliveryExhausted } from "../metrics.js"
+import { attemptDuration, attemptFailed, attemptSucceeded, deliveryExhausted, webhookAttempts } from "../metrics.js"
 import * as Webhook from "../domain/webhook.js"
 import { deliveryStream, endpointStream } from "../domain/streams.js"
 import type { LogPosition, NewEvent, StreamAppend } from "../eventstore/types.js"
@@ -116,6 +116,8 @@ const actorOn = (
   let nextSlot = 0
   let failingSince: number | undefined
   const keyCache = new Map<string, KeyObject>()
+  // Resolved once per actor: the per-webhook series (or the shared "other" one past the bound).
+  const perWebhook = webhookAttempts(webhookId)
   let parsedUrl: { readonly text: string; readonly url: URL } | undefined
 
   const urlOf = (text: string): URL => {
@@ -332,6 +334,7 @@ const actorOn = (
     // Synchronous metric updates: three Effect steps per attempt cost more than the updates themselves.
     attemptDuration.updateUnsafe(outcome.durationMs / 1000, context)
     ;(result.success ? attemptSucceeded : attemptFailed).updateUnsafe(1, context)
+    ;(result.success ? perWebhook.success : perWebhook.failure).updateUnsafe(1, context)
     if (result.events.length > 1) deliveryExhausted.updateUnsafe(1, context)
     yield* env.recorder.record({ appends, onCommitted: (position) => env.release(job, position) })
     // Logged once the outcome is decided and queued; a success writes no line (the hot path stays quiet).

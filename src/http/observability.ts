@@ -3,7 +3,7 @@ import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { SqlClient } from "effect/sql/SqlClient"
 import { type Context, Effect, Metric, Option } from "effect"
 import { DeliveryRuntime } from "../delivery/runtime.js"
-import { type GaugeSample, httpRequests, registrySnapshot, renderPrometheus } from "../metrics.js"
+import { type GaugeSample, httpRequests, processSamples, registrySnapshot, renderPrometheus, startRuntimeMonitor } from "../metrics.js"
 import { ProjectionRunner } from "../projections/runner.js"
 import { correlationIdHeader } from "./correlation.js"
 
@@ -77,7 +77,7 @@ export const metricsText = Effect.gen(function* () {
   const gauges = yield* currentGauges.pipe(
     Effect.catchCause((cause) => Effect.as(Effect.logWarning("metrics gauges unavailable", cause), []))
   )
-  return renderPrometheus(yield* registrySnapshot, gauges)
+  return renderPrometheus(yield* registrySnapshot, [...processSamples(), ...gauges])
 })
 
 /** `GET /metrics`'s answer: the Prometheus text of the registry and the current gauges. */
@@ -96,6 +96,8 @@ export const withObservability = (
   routes: ReadonlyArray<LabelledRoute>,
   metrics: Effect.Effect<HttpServerResponse.HttpServerResponse>
 ) => {
+  // Event-loop delay and GC are measured from the server's start, not from the first scrape.
+  startRuntimeMonitor()
   // One counter per (route, method, status) with its attributes fixed at construction, made once:
   // `Metric.withAttributes` would merge them into the context on every update. Bounded by
   // routes × methods × statuses.
