@@ -3,6 +3,7 @@ import { AccountCommandsLive } from "./accounts.js"
 import { ApiKeyCache } from "./api-key-cache.js"
 import { DeliveriesLive } from "./deliveries.js"
 import { GroupCommitLive } from "./group-commit.js"
+import { KeyUsageLive } from "./key-usage.js"
 import { OperatorTokenLive } from "./operator-token.js"
 import { PublishedEventsLive } from "./published-events.js"
 import { ReadYourWrites } from "./read-your-writes.js"
@@ -16,5 +17,6 @@ export const AppLive = Layer.mergeAll(
   WebhookHistory.layer,
   PublishedEventsLive,
   OperatorTokenLive,
-  DeliveriesLive
+  DeliveriesLive,
+  KeyUsageLive
 ).pipe(Layer.provide(ReadYourWrites.layer), Layer.provide(GroupCommitLive), Layer.provideMerge(ApiKeyCache.layer))

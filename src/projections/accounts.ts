@@ -25,13 +25,15 @@ const applyOne = (event: RecordedEvent, t: TableName) =>
       onSome: (parsed) => parsed.id
     })
     const at = event.recordedAt
+    // The log position orders the operator's lists, newest first.
+    const seq = event.position.globalPosition.toString()
     const e: Account.AccountEvent = decoded.success
     switch (e._tag) {
       case "AccountCreated":
         yield* sql.unsafe(
-          `INSERT INTO ${t("accounts")} (account_id, name, plan, webhook_count, created_at, updated_at)
-           VALUES ($1, $2, $3, 0, $4, $4) ON CONFLICT (account_id) DO NOTHING`,
-          [e.accountId, e.name, e.plan, at]
+          `INSERT INTO ${t("accounts")} (account_id, name, plan, webhook_count, created_at, updated_at, seq)
+           VALUES ($1, $2, $3, 0, $4, $4, $5) ON CONFLICT (account_id) DO NOTHING`,
+          [e.accountId, e.name, e.plan, at, seq]
         )
         return
       case "PlanChanged":
@@ -43,9 +45,9 @@ const applyOne = (event: RecordedEvent, t: TableName) =>
         return
       case "ApiKeyIssued":
         yield* sql.unsafe(
-          `INSERT INTO ${t("api_keys")} (key_hash, key_id, account_id, prefix, status, created_at)
-           VALUES ($1, $2, $3, $4, 'active', $5) ON CONFLICT (key_hash) DO NOTHING`,
-          [e.keyHash, e.keyId, accountId, e.prefix, at]
+          `INSERT INTO ${t("api_keys")} (key_hash, key_id, account_id, prefix, status, created_at, seq)
+           VALUES ($1, $2, $3, $4, 'active', $5, $6) ON CONFLICT (key_hash) DO NOTHING`,
+          [e.keyHash, e.keyId, accountId, e.prefix, at, seq]
         )
         return
       case "ApiKeyRevoked":
@@ -66,7 +68,8 @@ const applyOne = (event: RecordedEvent, t: TableName) =>
 
 export const accountsProjection: Projection = {
   name: accountsProjectionName,
-  version: 1,
+  // 2: `seq` and the indexes of the operator's lists of accounts and keys.
+  version: 2,
   eventTypes: Array.from(accountCodec.types),
   tables: ["accounts", "api_keys"],
   createTables: (t) => [
@@ -76,7 +79,9 @@ export const accountsProjection: Projection = {
        plan          text NOT NULL,
        webhook_count integer NOT NULL,
        created_at    timestamptz NOT NULL,
-       updated_at    timestamptz NOT NULL)`,
+       updated_at    timestamptz NOT NULL,
+       seq           bigint NOT NULL)`,
+    `CREATE INDEX ${t("accounts")}_newest ON ${t("accounts")} (seq DESC, account_id DESC)`,
     `CREATE TABLE ${t("api_keys")} (
        key_hash   text PRIMARY KEY,
        key_id     text NOT NULL,
@@ -84,8 +89,10 @@ export const accountsProjection: Projection = {
        prefix     text NOT NULL,
        status     text NOT NULL,
        created_at timestamptz NOT NULL,
-       revoked_at timestamptz)`,
-    `CREATE INDEX ${t("api_keys")}_by_account ON ${t("api_keys")} (account_id, key_id)`
+       revoked_at timestamptz,
+       seq        bigint NOT NULL)`,
+    `CREATE INDEX ${t("api_keys")}_by_account ON ${t("api_keys")} (account_id, key_id)`,
+    `CREATE INDEX ${t("api_keys")}_newest ON ${t("api_keys")} (account_id, seq DESC, key_id DESC)`
   ],
   apply: (events, t) => Effect.forEach(events, (event) => applyOne(event, t), { discard: true })
 }
@@ -121,5 +128,45 @@ export const findActiveKeyByHash = (keyHash: string) =>
     sql<ApiKeyRow>`SELECT key_id, account_id, prefix, status, created_at, revoked_at FROM api_keys
                     WHERE key_hash = ${keyHash} AND status = 'active'`.pipe(
       Effect.map((rows) => Option.fromNullishOr(rows[0]))
+    )
+  )
+
+export interface Cursor {
+  readonly seq: string
+  readonly id: string
+}
+
+const pageOf = <R extends { readonly seq: string }>(rows: ReadonlyArray<R>, limit: number, id: (row: R) => string) => {
+  const data = rows.slice(0, limit)
+  const last = data[data.length - 1]
+  return { data, next: rows.length > limit && last !== undefined ? { seq: last.seq, id: id(last) } : null }
+}
+
+/** Every account, newest first (the operator's list). */
+export const listAccounts = (page: { readonly limit: number; readonly after: Cursor | undefined }) =>
+  Effect.flatMap(SqlClient, (sql) =>
+    sql<AccountRow & { readonly seq: string }>`
+      SELECT account_id, name, plan, webhook_count, created_at, seq::text AS seq FROM accounts
+       WHERE ${page.after === undefined ? sql`true` : sql`(seq, account_id) < (${page.after.seq}::bigint, ${page.after.id})`}
+       ORDER BY seq DESC, account_id DESC LIMIT ${page.limit + 1}`.pipe(
+      Effect.map((rows) => pageOf(rows, page.limit, (row) => row.account_id))
+    )
+  )
+
+export interface ApiKeyListRow extends ApiKeyRow {
+  readonly seq: string
+  readonly last_used_at: Date | null
+}
+
+/** The account's keys, active and revoked, newest first, with their last recorded use; never their hash. */
+export const listApiKeys = (accountId: string, page: { readonly limit: number; readonly after: Cursor | undefined }) =>
+  Effect.flatMap(SqlClient, (sql) =>
+    sql<ApiKeyListRow>`
+      SELECT k.key_id, k.account_id, k.prefix, k.status, k.created_at, k.revoked_at, k.seq::text AS seq, u.last_used_at
+        FROM api_keys k LEFT JOIN api_key_usage u ON u.key_id = k.key_id
+       WHERE k.account_id = ${accountId}
+         AND ${page.after === undefined ? sql`true` : sql`(k.seq, k.key_id) < (${page.after.seq}::bigint, ${page.after.id})`}
+       ORDER BY k.seq DESC, k.key_id DESC LIMIT ${page.limit + 1}`.pipe(
+      Effect.map((rows) => pageOf(rows, page.limit, (row) => row.key_id))
     )
   )

@@ -6,7 +6,14 @@ import { Schema } from "effect"
 import { Account } from "../../domain/index.js"
 import { OperatorAuth } from "../auth.js"
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors.js"
-import { ApiKeyResource, ApiKeyWithSecret, CreatedAccount } from "../resources/account.js"
+import { Page, PageParams } from "../pagination.js"
+import {
+  AccountSummaryResource,
+  ApiKeyListItem,
+  ApiKeyResource,
+  ApiKeyWithSecret,
+  CreatedAccount
+} from "../resources/account.js"
 import { ProjectionStatusResource } from "../resources/projection.js"
 
 const AccountPath = { accountId: Schema.String }
@@ -21,6 +28,23 @@ export class AdminGroup extends HttpApiGroup.make("admin")
       success: CreatedAccount.pipe(HttpApiSchema.status(201)),
       error
     }).annotate(OpenApi.Description, "Creates an account and its first API key (shown only in this response).")
+  )
+  .add(
+    HttpApiEndpoint.get("listAccounts", "/accounts", {
+      query: PageParams.fields,
+      success: Page(AccountSummaryResource)
+    }).annotate(OpenApi.Description, "Every account, newest first.")
+  )
+  .add(
+    HttpApiEndpoint.get("listKeys", "/accounts/:accountId/keys", {
+      params: AccountPath,
+      query: PageParams.fields,
+      success: Page(ApiKeyListItem),
+      error: NotFoundError
+    }).annotate(
+      OpenApi.Description,
+      "The account's API keys, active and revoked, newest first, with when each was created and last used; never a key's secret."
+    )
   )
   .add(
     HttpApiEndpoint.post("issueKey", "/accounts/:accountId/keys", {

@@ -34,3 +34,20 @@ export const ApiKeyResource = Schema.Struct({
   prefix: Schema.String,
   status: Schema.Literals(["active", "revoked"])
 }).annotate({ identifier: "ApiKey" })
+
+export const AccountSummaryResource = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  plan: Plans.PlanName,
+  usage: Schema.Struct({ webhooks: Schema.Number }),
+  createdAt: Schema.String
+}).annotate({ identifier: "AccountSummary" })
+
+export const ApiKeyListItem = Schema.Struct({
+  ...ApiKeyResource.fields,
+  createdAt: Schema.String,
+  revokedAt: Schema.NullOr(Schema.String),
+  lastUsedAt: Schema.NullOr(Schema.String).annotate({
+    description: "the last request authenticated with it; recorded at most once a minute, so up to a minute late"
+  })
+}).annotate({ identifier: "ApiKeyListItem", description: "an API key; its secret and hash are never shown" })

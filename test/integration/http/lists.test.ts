@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   type Client,
@@ -9,6 +10,7 @@ import {
   type Response,
   startTestServer,
   type Started,
+  testOperatorToken,
   webhookInput
 } from "../../support/http-server.js"
 
@@ -185,5 +187,66 @@ describe("GET /v1/events", () => {
     expect(badLimit.status).toBe(400)
     const anonymous = await client.request("GET", "/v1/events")
     expect(anonymous.status).toBe(401)
+  })
+})
+
+describe("GET /v1/admin/accounts and /v1/admin/accounts/{id}/keys", () => {
+  const admin = { token: testOperatorToken }
+
+  it("lists accounts newest first and each account's keys, never a secret, with creation and last use", async () => {
+    const first = await createAccount(client, "free", "First")
+    const second = await createAccount(client, "pro", "Second")
+
+    const accounts = await client.request("GET", "/v1/admin/accounts?limit=2", admin)
+    expect(accounts.status).toBe(200)
+    expect(items(accounts.body.data).map((a) => a.id)).toEqual([second.accountId, first.accountId])
+    expect(items(accounts.body.data)[0]).toMatchObject({ name: "Second", plan: "pro", usage: { webhooks: 0 } })
+    expect(Date.parse(String(items(accounts.body.data)[0]!.createdAt))).toBeGreaterThan(0)
+    expect(accounts.body.nextCursor).not.toBeNull()
+    const next = await client.request("GET", `/v1/admin/accounts?limit=2&cursor=${String(accounts.body.nextCursor)}`, admin)
+    expect(next.status).toBe(200)
+    expect(items(next.body.data).map((a) => a.id)).not.toContain(first.accountId)
+
+    const issued = await client.request("POST", `/v1/admin/accounts/${first.accountId}/keys`, admin)
+    expect(issued.status).toBe(201)
+    const issuedId = String(issued.body.id)
+    const issuedKey = String(issued.body.key)
+    expect((await client.request("DELETE", `/v1/admin/accounts/${first.accountId}/keys/${issuedId}`, admin)).status).toBe(200)
+
+    const before = await client.request("GET", `/v1/admin/accounts/${first.accountId}/keys`, admin)
+    expect(before.status).toBe(200)
+    const keys = items(before.body.data)
+    expect(keys.map((k) => k.id)).toEqual([issuedId, first.keyId])
+    expect(keys[0]).toMatchObject({ status: "revoked", accountId: first.accountId })
+    expect(keys[0]!.revokedAt).not.toBeNull()
+    expect(keys[1]).toMatchObject({ status: "active", revokedAt: null, lastUsedAt: null })
+    expect(Object.keys(keys[1]!).sort()).toEqual(["accountId", "createdAt", "id", "lastUsedAt", "prefix", "revokedAt", "status"])
+    const text = JSON.stringify(before.body)
+    expect(text).not.toContain(first.key)
+    expect(text).not.toContain(issuedKey)
+    expect(text).not.toContain(createHash("sha256").update(first.key).digest("hex"))
+
+    const used = new Date()
+    expect((await client.request("GET", "/v1/webhooks", { token: first.key })).status).toBe(200)
+    const after = await client.request("GET", `/v1/admin/accounts/${first.accountId}/keys`, admin)
+    const active = items(after.body.data).find((k) => String(k.id) === first.keyId)
+    expect(Date.parse(String(active?.lastUsedAt))).toBeGreaterThanOrEqual(used.getTime() - 1000)
+
+    const paged = await allPages(admin.token, `/v1/admin/accounts/${first.accountId}/keys`, 1)
+    expect(paged.flat().map((k) => k.id)).toEqual([issuedId, first.keyId])
+
+    // One account's keys are not another's; an unknown account is a 404; an account key is no operator token.
+    const others = await client.request("GET", `/v1/admin/accounts/${second.accountId}/keys`, admin)
+    expect(items(others.body.data).map((k) => k.id)).toEqual([second.keyId])
+    const missing = await client.request("GET", "/v1/admin/accounts/acc_missing/keys", admin)
+    expect(missing.status).toBe(404)
+    expect(isErrorShape(missing.body)).toBe(true)
+    for (const path of ["/v1/admin/accounts", `/v1/admin/accounts/${first.accountId}/keys`]) {
+      const asAccount = await client.request("GET", path, { token: first.key })
+      expect(asAccount.status, path).toBe(401)
+      expect(isErrorShape(asAccount.body)).toBe(true)
+    }
+    const badCursor = await client.request("GET", `/v1/admin/accounts?cursor=${String(accounts.body.nextCursor).slice(1)}x`, admin)
+    expect(badCursor.status).toBe(400)
   })
 })
