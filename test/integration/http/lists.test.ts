@@ -1,3 +1,5 @@
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
 import { createHash } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
@@ -13,6 +15,7 @@ import {
   testOperatorToken,
   webhookInput
 } from "../../support/http-server.js"
+import { flushKeyUsage } from "../../../src/app/key-usage.js"
 
 let server: Started
 let client: Client
@@ -231,6 +234,14 @@ describe("GET /v1/admin/accounts and /v1/admin/accounts/{id}/keys", () => {
     const after = await client.request("GET", `/v1/admin/accounts/${first.accountId}/keys`, admin)
     const active = items(after.body.data).find((k) => String(k.id) === first.keyId)
     expect(Date.parse(String(active?.lastUsedAt))).toBeGreaterThanOrEqual(used.getTime() - 1000)
+    // Written once a minute: after a write the use is read back from the table, no longer from memory.
+    await server.runtime.runPromise(flushKeyUsage)
+    const stored = await server.runtime.runPromise(
+      Effect.flatMap(SqlClient, (sql) => sql<{ key_id: string }>`SELECT key_id FROM api_key_usage WHERE key_id = ${first.keyId}`)
+    )
+    expect(stored).toHaveLength(1)
+    const flushed = await client.request("GET", `/v1/admin/accounts/${first.accountId}/keys`, admin)
+    expect(items(flushed.body.data).find((k) => String(k.id) === first.keyId)?.lastUsedAt).toBe(active?.lastUsedAt)
 
     const paged = await allPages(admin.token, `/v1/admin/accounts/${first.accountId}/keys`, 1)
     expect(paged.flat().map((k) => k.id)).toEqual([issuedId, first.keyId])
