@@ -116,16 +116,17 @@ export default defineCase({
       )
       yield* query(
         pool,
-        `INSERT INTO accounts_g1 (account_id, name, plan, webhook_count, created_at, updated_at)
+        `INSERT INTO accounts_g1 (account_id, name, plan, webhook_count, created_at, updated_at, seq)
          SELECT e.data->>'accountId', e.data->>'name', e.data->>'plan',
                 (SELECT count(*) FROM events r WHERE r.stream_id = e.stream_id AND r.event_type = 'WebhookRegistered'),
-                e.recorded_at, e.recorded_at
+                e.recorded_at, e.recorded_at, e.global_position
            FROM events e WHERE e.event_type = 'AccountCreated'`
       )
       yield* query(
         pool,
-        `INSERT INTO api_keys_g1 (key_hash, key_id, account_id, prefix, status, created_at)
-         SELECT data->>'keyHash', data->>'keyId', substr(stream_id, length('account-') + 1), data->>'prefix', 'active', recorded_at
+        `INSERT INTO api_keys_g1 (key_hash, key_id, account_id, prefix, status, created_at, seq)
+         SELECT data->>'keyHash', data->>'keyId', substr(stream_id, length('account-') + 1), data->>'prefix', 'active', recorded_at,
+                global_position
            FROM events WHERE event_type = 'ApiKeyIssued'`
       )
       yield* query(pool, "VACUUM ANALYZE")
