@@ -9,7 +9,11 @@ import { CurrentAccount } from "../auth.js"
 import { callerOf } from "../correlation.js"
 import { orApiError } from "../error-mapping.js"
 import { BadRequest, NotFound } from "../errors.js"
-import { defaultLimit } from "../pagination.js"
+import { defaultLimit, type PageParams } from "../pagination.js"
+import type { DeliveryFilterParams } from "../resources/delivery.js"
+
+/** The query of both delivery lists: a page and the filters. */
+type ListQuery = typeof PageParams.Type & typeof DeliveryFilterParams.Type
 
 type Status = "pending" | "retrying" | "delivered" | "exhausted"
 const resource = (d: DeliverySummary) => ({ ...d, status: d.status as Status })
@@ -45,39 +49,26 @@ export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (h
         Option.isSome(row) ? Effect.void : Effect.fail(webhookNotFound(webhookId))
       )
 
+    /** One page of the account's deliveries, of one webhook (checked to be the account's) or of all. */
+    const listPage = (query: ListQuery, webhookId: string | undefined) =>
+      Effect.gen(function* () {
+        const { accountId } = yield* CurrentAccount
+        if (webhookId !== undefined) yield* ownWebhook(accountId, webhookId)
+        const after = yield* Effect.fromResult(cursor.parse(query.cursor))
+        const page = yield* orApiError(
+          deliveries.list(
+            accountId,
+            webhookId,
+            { status: query.status, type: query.type, since: query.since, until: query.until },
+            { limit: query.limit ?? defaultLimit, after }
+          )
+        )
+        return { data: page.data.map(resource), nextCursor: page.next === null ? null : cursor.format(page.next) }
+      })
+
     return handlers
-      .handle("list", ({ params, query }) =>
-        Effect.gen(function* () {
-          const { accountId } = yield* CurrentAccount
-          yield* ownWebhook(accountId, params.id)
-          const after = yield* Effect.fromResult(cursor.parse(query.cursor))
-          const page = yield* orApiError(
-            deliveries.list(
-              accountId,
-              params.id,
-              { status: query.status, type: query.type, since: query.since, until: query.until },
-              { limit: query.limit ?? defaultLimit, after }
-            )
-          )
-          return { data: page.data.map(resource), nextCursor: page.next === null ? null : cursor.format(page.next) }
-        })
-      )
-      .handle("listAll", ({ query }) =>
-        Effect.gen(function* () {
-          const { accountId } = yield* CurrentAccount
-          if (query.webhookId !== undefined) yield* ownWebhook(accountId, query.webhookId)
-          const after = yield* Effect.fromResult(cursor.parse(query.cursor))
-          const page = yield* orApiError(
-            deliveries.list(
-              accountId,
-              query.webhookId,
-              { status: query.status, type: query.type, since: query.since, until: query.until },
-              { limit: query.limit ?? defaultLimit, after }
-            )
-          )
-          return { data: page.data.map(resource), nextCursor: page.next === null ? null : cursor.format(page.next) }
-        })
-      )
+      .handle("list", ({ params, query }) => listPage(query, params.id))
+      .handle("listAll", ({ query }) => listPage(query, query.webhookId))
       .handle("recover", ({ params, payload, request }) =>
         Effect.gen(function* () {
           const { accountId, keyId } = yield* CurrentAccount
