@@ -5,33 +5,24 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Logger, References, Semaphore } from "effect"
-import { DEFAULT_CIRCUIT_BREAKER_CONFIG, initialState } from "../../../src/delivery/circuit-breaker.js"
-import { type ActorEnvironment, type DeliveryJob, makeEndpointActor } from "../../../src/delivery/endpoint-actor.js"
+import { type DeliveryJob, makeEndpointActor } from "../../../src/delivery/endpoint-actor.js"
 import type { SendOutcome } from "../../../src/delivery/outcome.js"
-import type { Recording } from "../../../src/delivery/recorder.js"
-import type { WebhookDirectory } from "../../../src/delivery/webhook-directory.js"
-import type * as Webhook from "../../../src/domain/webhook.js"
+import { inMemoryActorEnvironment, testWebhook } from "../../support/actor-environment.js"
 
 const webhookId = "wh_logs"
 const headerSecret = "my-endpoint-secret-value"
 const signingSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-const settings: Webhook.Webhook = {
-  status: "active",
+const settings = testWebhook({
   webhookId,
   accountId: "acc_logs",
   name: "logs",
   url: "http://127.0.0.1:1/hook?token=url-secret",
-  events: ["message.created"],
   headers: { "X-Api-Key": headerSecret },
   secret: signingSecret,
-  previousSecret: null,
   retrySchedule: [60],
-  maxConcurrency: 1,
-  rateLimit: null,
-  createdAt: "2026-01-01T00:00:00.000Z",
-  disabledReason: null
-}
+  maxConcurrency: 1
+})
 
 const job = (n: number, attempt: number): DeliveryJob => ({
   deliveryId: `dlv_${n}`,
@@ -50,38 +41,14 @@ interface Line {
 const run = (jobs: ReadonlyArray<DeliveryJob>, outcomes: (deliveryId: string) => SendOutcome) =>
   Effect.gen(function* () {
     const lines: Array<Line> = []
-    const recorded: Array<Recording> = []
-    const directory: WebhookDirectory = {
-      apply: () => false,
-      refresh: () => Effect.void,
-      status: () => "active",
-      inactive: () => [],
-      settings: () => settings,
-      load: () => Effect.void,
-      unload: () => {}
-    }
     const disabled: Array<{ readonly reason: string; readonly deliveryId: string | undefined }> = []
-    const env: ActorEnvironment = {
-      directory,
+    const { env, recorded } = inMemoryActorEnvironment(settings, {
       sender: { send: (request) => Effect.succeed(outcomes(`dlv_${(request.headers["webhook-id"] ?? "").slice("evt_".length)}`)) },
-      recorder: {
-        record: (recording) => Effect.sync(() => void recorded.push(recording)),
-        lastCommitted: Effect.succeed({ transactionId: 0n, globalPosition: 0n }),
-        pending: Effect.succeed(0)
-      },
       globalLimit: Semaphore.makeUnsafe(10),
-      timeoutMs: 1_000,
       defaultRetrySchedule: [60],
       defaultConcurrency: 1,
-      idleTimeout: Duration.zero,
-      mailboxCapacity: 100,
-      circuit: DEFAULT_CIRCUIT_BREAKER_CONFIG,
-      release: () => {},
-      disable: (_, reason, deliveryId) => Effect.sync(() => void disabled.push({ reason, deliveryId })),
-      disableAfterFailingMs: 3_600_000,
-      restore: () => Effect.succeed({ circuit: initialState(), failingSince: undefined }),
-      draining: () => false
-    }
+      disable: (_, reason, deliveryId) => Effect.sync(() => void disabled.push({ reason, deliveryId }))
+    })
     const capture = Logger.make((options) => {
       lines.push({
         level: options.logLevel,

@@ -4,33 +4,13 @@
  * stops, workers forked into the actor's scope and interrupted with it).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Semaphore } from "effect"
-import { DEFAULT_CIRCUIT_BREAKER_CONFIG, initialState } from "../../../src/delivery/circuit-breaker.js"
-import { type ActorEnvironment, type DeliveryJob, makeEndpointActor } from "../../../src/delivery/endpoint-actor.js"
+import { Duration, Effect, Fiber } from "effect"
+import { type DeliveryJob, makeEndpointActor } from "../../../src/delivery/endpoint-actor.js"
 import type { SendOutcome } from "../../../src/delivery/outcome.js"
-import type { Recording } from "../../../src/delivery/recorder.js"
-import type { WebhookDirectory } from "../../../src/delivery/webhook-directory.js"
-import type * as Webhook from "../../../src/domain/webhook.js"
+import { inMemoryActorEnvironment, okOutcome as ok, testWebhook } from "../../support/actor-environment.js"
 import type { LogPosition } from "../../../src/eventstore/types.js"
 
 const webhookId = "wh_actor"
-
-const webhook = (maxConcurrency: number): Webhook.Webhook => ({
-  status: "active",
-  webhookId,
-  accountId: "acc_actor",
-  name: "actor",
-  url: "http://127.0.0.1:1/hook",
-  events: ["message.created"],
-  headers: {},
-  secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-  previousSecret: null,
-  retrySchedule: null,
-  maxConcurrency,
-  rateLimit: null,
-  createdAt: "2026-01-01T00:00:00.000Z",
-  disabledReason: null
-})
 
 const job = (n: number): DeliveryJob => ({
   deliveryId: `d${n}`,
@@ -40,46 +20,17 @@ const job = (n: number): DeliveryJob => ({
   attempt: 1
 })
 
-const ok: SendOutcome = { kind: "response", status: 200, headers: {}, bodyExcerpt: "", durationMs: 1 }
-
 const actorWith = (options: {
   readonly maxConcurrency: number
   readonly mailboxCapacity: number
   readonly send: Effect.Effect<SendOutcome>
 }) => {
   const released: Array<{ readonly deliveryId: string; readonly after: LogPosition | null }> = []
-  const recorded: Array<Recording> = []
-  const settings = webhook(options.maxConcurrency)
-  const directory: WebhookDirectory = {
-    apply: () => false,
-    refresh: () => Effect.void,
-    status: () => "active",
-    inactive: () => [],
-    settings: () => settings,
-    load: () => Effect.void,
-    unload: () => {}
-  }
-  const env: ActorEnvironment = {
-    directory,
+  const { env, recorded } = inMemoryActorEnvironment(testWebhook({ webhookId, maxConcurrency: options.maxConcurrency }), {
     sender: { send: () => options.send },
-    recorder: {
-      record: (recording) => Effect.sync(() => void recorded.push(recording)),
-      lastCommitted: Effect.succeed({ transactionId: 0n, globalPosition: 0n }),
-      pending: Effect.succeed(0)
-    },
-    globalLimit: Semaphore.makeUnsafe(100),
-    timeoutMs: 1_000,
-    defaultRetrySchedule: [0],
-    defaultConcurrency: 10,
-    idleTimeout: Duration.zero,
     mailboxCapacity: options.mailboxCapacity,
-    circuit: DEFAULT_CIRCUIT_BREAKER_CONFIG,
-    release: (released_, after) => void released.push({ deliveryId: released_.deliveryId, after }),
-    disable: () => Effect.void,
-    disableAfterFailingMs: 3_600_000,
-    restore: () => Effect.succeed({ circuit: initialState(), failingSince: undefined }),
-    draining: () => false
-  }
+    release: (released_, after) => void released.push({ deliveryId: released_.deliveryId, after })
+  })
   return Effect.map(makeEndpointActor(webhookId, env), (actor) => ({ actor, released, recorded }))
 }
 
