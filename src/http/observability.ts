@@ -6,6 +6,7 @@ import { DeliveryRuntime } from "../delivery/runtime.js"
 import { type GaugeSample, httpRequests, processSamples, registrySnapshot, renderPrometheus, startRuntimeMonitor } from "../metrics.js"
 import { ProjectionRunner } from "../projections/runner.js"
 import { correlationIdHeader } from "./correlation.js"
+import { metricsContentType } from "./groups/health.js"
 
 export interface LabelledRoute {
   readonly method: string
@@ -83,7 +84,7 @@ export const metricsText = Effect.gen(function* () {
 /** `GET /metrics`'s answer: the Prometheus text of the registry and the current gauges. */
 export const metricsResponse = (services: Context.Context<DeliveryRuntime | ProjectionRunner | SqlClient>) =>
   Effect.map(Effect.provideContext(metricsText, services), (text) =>
-    HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4; charset=utf-8" })
+    HttpServerResponse.text(text, { contentType: metricsContentType })
   )
 
 /**

@@ -4,6 +4,12 @@ import { BadRequest } from "./errors.js"
 
 const limitMessage = "must be an integer from 1 to 100"
 
+/**
+ * The OpenAPI schema of `limit`: a query value is a string on the wire, so the generated document says
+ * `string`; the API's transform (api.ts) documents what is accepted.
+ */
+export const limitJsonSchema = { type: "integer", minimum: 1, maximum: 100 } as const
+
 /** `?limit=&cursor=` on every list; cursors are opaque to clients. */
 export const PageParams = Schema.Struct({
   limit: Schema.optional(

@@ -49,7 +49,6 @@ export const routes: ReadonlyArray<Route & LabelledRoute> = [
     }))
   ),
   { method: "GET", path: openApiPath, pattern: routePattern(openApiPath) },
-  { method: "GET", path: "/metrics", pattern: routePattern("/metrics") },
   { method: "GET", path: docsPath, pattern: routePattern(docsPath) }
 ]
 

@@ -11,10 +11,12 @@ export class AccountGroup extends HttpApiGroup.make("account")
   .add(
     HttpApiEndpoint.get("account", "/account", { success: AccountResource, error: NotFoundError })
       .annotate(OpenApi.Description, "The caller's account: plan, limits and usage.")
+      .annotate(OpenApi.Summary, "Get the caller's account")
   )
   .add(
     HttpApiEndpoint.get("eventTypes", "/event-types", { success: Schema.Struct({ data: Schema.Array(EventTypeResource) }) })
       .annotate(OpenApi.Description, "The event catalogue, with the JSON Schema of each event's data.")
+      .annotate(OpenApi.Summary, "List event types")
   )
   .middleware(AccountAuth)
   .prefix("/v1")

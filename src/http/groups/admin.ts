@@ -28,12 +28,14 @@ export class AdminGroup extends HttpApiGroup.make("admin")
       success: CreatedAccount.pipe(HttpApiSchema.status(201)),
       error
     }).annotate(OpenApi.Description, "Creates an account and its first API key (shown only in this response).")
+      .annotate(OpenApi.Summary, "Create an account")
   )
   .add(
     HttpApiEndpoint.get("listAccounts", "/accounts", {
       query: PageParams.fields,
       success: Page(AccountSummaryResource)
     }).annotate(OpenApi.Description, "Every account, newest first.")
+      .annotate(OpenApi.Summary, "List accounts")
   )
   .add(
     HttpApiEndpoint.get("listKeys", "/accounts/:accountId/keys", {
@@ -45,6 +47,7 @@ export class AdminGroup extends HttpApiGroup.make("admin")
       OpenApi.Description,
       "The account's API keys, active and revoked, newest first, with when each was created and last used; never a key's secret."
     )
+      .annotate(OpenApi.Summary, "List an account's API keys")
   )
   .add(
     HttpApiEndpoint.post("issueKey", "/accounts/:accountId/keys", {
@@ -52,6 +55,7 @@ export class AdminGroup extends HttpApiGroup.make("admin")
       success: ApiKeyWithSecret.pipe(HttpApiSchema.status(201)),
       error
     }).annotate(OpenApi.Description, "Issues another API key for the account (shown only in this response).")
+      .annotate(OpenApi.Summary, "Issue an API key")
   )
   .add(
     HttpApiEndpoint.delete("revokeKey", "/accounts/:accountId/keys/:keyId", {
@@ -59,12 +63,15 @@ export class AdminGroup extends HttpApiGroup.make("admin")
       success: ApiKeyResource,
       error
     }).annotate(OpenApi.Description, "Revokes a key; it stops working before this answers.")
+      .annotate(OpenApi.Summary, "Revoke an API key")
   )
   .add(
     HttpApiEndpoint.get("projections", "/projections", {
       success: Schema.Struct({ data: Schema.Array(ProjectionStatusResource) }),
       error
     })
+      .annotate(OpenApi.Summary, "List read models")
+      .annotate(OpenApi.Description, "Every read model (projection) and its state.")
   )
   .add(
     HttpApiEndpoint.post("rebuildProjection", "/projections/:name/rebuild", {
@@ -75,6 +82,7 @@ export class AdminGroup extends HttpApiGroup.make("admin")
       OpenApi.Description,
       "Rebuilds a read model from the start of the log into new tables; the current one serves until it has caught up."
     )
+      .annotate(OpenApi.Summary, "Rebuild a read model")
   )
   .middleware(OperatorAuth)
   .prefix("/v1/admin")

@@ -25,6 +25,7 @@ export class DeliveriesGroup extends HttpApiGroup.make("deliveries")
       success: Page(DeliveryResource),
       error: NotFoundError
     }).annotate(OpenApi.Description, "The webhook's delivery log, newest first; filter by status, event type and time.")
+      .annotate(OpenApi.Summary, "List a webhook's deliveries")
   )
   .add(
     HttpApiEndpoint.post("recover", "/webhooks/:id/recover", {
@@ -35,6 +36,7 @@ export class DeliveriesGroup extends HttpApiGroup.make("deliveries")
       success: RecoverResult,
       error: NotFoundError
     }).annotate(OpenApi.Description, "Redelivers every exhausted delivery of the webhook in the window; `dryRun` counts them first.")
+      .annotate(OpenApi.Summary, "Recover exhausted deliveries")
   )
   .add(
     HttpApiEndpoint.post("test", "/webhooks/:id/test", {
@@ -42,6 +44,7 @@ export class DeliveriesGroup extends HttpApiGroup.make("deliveries")
       success: TestDeliveryResult.pipe(HttpApiSchema.status(202)),
       error: NotFoundError
     }).annotate(OpenApi.Description, "Sends a real, signed `webhook.test` event to this webhook only.")
+      .annotate(OpenApi.Summary, "Send a test event")
   )
   .add(
     HttpApiEndpoint.get("listAll", "/deliveries", {
@@ -56,14 +59,20 @@ export class DeliveriesGroup extends HttpApiGroup.make("deliveries")
       OpenApi.Description,
       "The account's deliveries across its webhooks, newest first; filter by status, webhook, event type and time."
     )
+      .annotate(OpenApi.Summary, "List deliveries")
   )
-  .add(HttpApiEndpoint.get("get", "/deliveries/:id", { params: IdPath, success: DeliveryDetailResource, error: NotFoundError }))
+  .add(
+    HttpApiEndpoint.get("get", "/deliveries/:id", { params: IdPath, success: DeliveryDetailResource, error: NotFoundError })
+      .annotate(OpenApi.Summary, "Get a delivery")
+      .annotate(OpenApi.Description, "One delivery with its attempts.")
+  )
   .add(
     HttpApiEndpoint.post("redeliver", "/deliveries/:id/redeliver", {
       params: IdPath,
       success: DeliveryResource.pipe(HttpApiSchema.status(202)),
       error: NotFoundError
     }).annotate(OpenApi.Description, "Delivers it again, with the same `webhook-id`.")
+      .annotate(OpenApi.Summary, "Redeliver")
   )
   .middleware(AccountAuth)
   .prefix("/v1")

@@ -26,12 +26,14 @@ export class EventsGroup extends HttpApiGroup.make("events")
       OpenApi.Description,
       "Publishes an event; answers once it is durable. Publishing the same id again stores nothing and answers with the first result."
     )
+      .annotate(OpenApi.Summary, "Publish an event")
   )
   .add(
     HttpApiEndpoint.post("publishBatch", "/events/batch", { payload: PublishBatchInput, success: PublishBatchResult }).annotate(
       OpenApi.Description,
       "Publishes up to 500 events in one append; a result per item (one bad item does not refuse the others)."
     )
+      .annotate(OpenApi.Summary, "Publish events in a batch")
   )
   .add(
     HttpApiEndpoint.get("list", "/events", {
@@ -46,9 +48,12 @@ export class EventsGroup extends HttpApiGroup.make("events")
       OpenApi.Description,
       "The account's published events, newest first; filter by type and by publication time (`since` inclusive, `until` exclusive)."
     )
+      .annotate(OpenApi.Summary, "List events")
   )
   .add(
     HttpApiEndpoint.get("event", "/events/:id", { params: { id: Schema.String }, success: EventResource, error: NotFoundError })
+      .annotate(OpenApi.Summary, "Get an event")
+      .annotate(OpenApi.Description, "One published event, with its data exactly as published.")
   )
   .middleware(AccountAuth)
   .prefix("/v1")

@@ -37,9 +37,18 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
       success: WebhookWithSecretResource.pipe(HttpApiSchema.status(201)),
       error
     }).annotate(OpenApi.Description, "Registers a webhook. The response carries its signing secret, shown only here.")
+      .annotate(OpenApi.Summary, "Create a webhook")
   )
-  .add(HttpApiEndpoint.get("list", "/webhooks", { query: PageParams, success: Page(WebhookResource), error }))
-  .add(HttpApiEndpoint.get("get", "/webhooks/:id", { params: WebhookPath, success: WebhookResource, error }))
+  .add(
+    HttpApiEndpoint.get("list", "/webhooks", { query: PageParams, success: Page(WebhookResource), error })
+      .annotate(OpenApi.Summary, "List webhooks")
+      .annotate(OpenApi.Description, "The account's webhooks; never a signing secret.")
+  )
+  .add(
+    HttpApiEndpoint.get("get", "/webhooks/:id", { params: WebhookPath, success: WebhookResource, error })
+      .annotate(OpenApi.Summary, "Get a webhook")
+      .annotate(OpenApi.Description, "One webhook with its settings and state; never its signing secret.")
+  )
   .add(
     HttpApiEndpoint.patch("update", "/webhooks/:id", {
       params: WebhookPath,
@@ -47,15 +56,22 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
       success: WebhookResource,
       error
     }).annotate(OpenApi.Description, "Changes the given fields; `null` resets a delivery policy field to the default.")
+      .annotate(OpenApi.Summary, "Update a webhook")
   )
-  .add(HttpApiEndpoint.delete("delete", "/webhooks/:id", { params: WebhookPath, success: HttpApiSchema.NoContent, error }))
+  .add(
+    HttpApiEndpoint.delete("delete", "/webhooks/:id", { params: WebhookPath, success: HttpApiSchema.NoContent, error })
+      .annotate(OpenApi.Summary, "Delete a webhook")
+      .annotate(OpenApi.Description, "Deletes the webhook; its history and delivery log stay readable.")
+  )
   .add(
     HttpApiEndpoint.post("pause", "/webhooks/:id/pause", { params: WebhookPath, success: WebhookResource, error })
       .annotate(OpenApi.Description, "Stops deliveries until resumed.")
+      .annotate(OpenApi.Summary, "Pause a webhook")
   )
   .add(
     HttpApiEndpoint.post("resume", "/webhooks/:id/resume", { params: WebhookPath, success: WebhookResource, error })
       .annotate(OpenApi.Description, "Resumes a paused or disabled webhook.")
+      .annotate(OpenApi.Summary, "Resume a webhook")
   )
   .add(
     HttpApiEndpoint.post("rotateSecret", "/webhooks/:id/rotate-secret", {
@@ -68,6 +84,9 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
       OpenApi.Description,
       "Replaces the signing secret; the old one keeps signing alongside for the overlap (default from configuration)."
     )
+      .annotate(OpenApi.Summary, "Rotate the signing secret")
+      // HttpApi marks every declared body required; this one may be left out.
+      .annotate(OpenApi.Transform, (operation) => ({ ...operation, requestBody: { ...operation.requestBody, required: false } }))
   )
   .add(
     HttpApiEndpoint.get("history", "/webhooks/:id/history", {
@@ -76,6 +95,7 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
       success: Page(HistoryEntryResource),
       error
     }).annotate(OpenApi.Description, "Every change of the webhook, oldest first, with when, who and what (never secrets).")
+      .annotate(OpenApi.Summary, "Webhook history")
   )
   .middleware(AccountAuth)
   .prefix("/v1")

@@ -19,6 +19,7 @@ const HealthTest = HttpApiBuilder.group(Api, "health", (handlers) =>
   handlers
     .handle("healthz", () => Effect.succeed({ status: "ok" as const }))
     .handle("readyz", () => Effect.fail(new NotReady({ readiness })))
+    .handle("metrics", () => Effect.succeed(""))
 )
 
 const { handler, dispose } = HttpRouter.toWebHandler(
