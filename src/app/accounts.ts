@@ -24,7 +24,11 @@ export interface AccountCommandsShape {
     input: Account.CreateAccountInput,
     caller: Caller
   ) => Effect.Effect<AccountWithKey, AccountCommandError>
-  readonly issueKey: (accountId: string, caller: Caller) => Effect.Effect<AccountWithKey, AccountCommandError>
+  readonly issueKey: (
+    accountId: string,
+    input: Account.IssueApiKeyInput,
+    caller: Caller
+  ) => Effect.Effect<AccountWithKey, AccountCommandError>
   readonly revokeKey: (
     accountId: string,
     keyId: string,
@@ -82,7 +86,12 @@ export const make = Effect.gen(function* () {
       Effect.map(({ state }) => state)
     )
 
-  const withNewKey = (accountId: string, caller: Caller, first: ReadonlyArray<Account.AccountCommand>) =>
+  const withNewKey = (
+    accountId: string,
+    caller: Caller,
+    first: ReadonlyArray<Account.AccountCommand>,
+    name?: string
+  ) =>
     Effect.gen(function* () {
       const apiKey = yield* Credentials.generateApiKey
       const state = yield* execute(accountId, caller, [
@@ -91,7 +100,8 @@ export const make = Effect.gen(function* () {
           accountId,
           keyId: apiKey.keyId,
           prefix: apiKey.prefix,
-          keyHash: apiKey.keyHash
+          keyHash: apiKey.keyHash,
+          name
         })
       ])
       return { account: yield* requireOpen(state), apiKey }
@@ -102,7 +112,7 @@ export const make = Effect.gen(function* () {
       Effect.flatMap(newAccountId, (accountId) =>
         withNewKey(accountId, caller, [Account.AccountCommand.CreateAccount({ accountId, ...input })])
       ),
-    issueKey: (accountId, caller) => withNewKey(accountId, caller, []),
+    issueKey: (accountId, input, caller) => withNewKey(accountId, caller, [], input.name),
     revokeKey: (accountId, keyId, caller) =>
       execute(accountId, caller, [Account.AccountCommand.RevokeApiKey({ accountId, keyId })]).pipe(
         Effect.tap(() => Effect.sync(() => keyCache.evict(keyId))),

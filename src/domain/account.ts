@@ -36,6 +36,20 @@ export const CreateAccountInput = Schema.Struct({
 }).annotate({ identifier: "CreateAccountInput" })
 export type CreateAccountInput = typeof CreateAccountInput.Type
 
+export const apiKeyNameMaxLength = 100
+
+/** The body of `POST /v1/admin/accounts/{id}/keys`; `decide` trims the name. */
+export const IssueApiKeyInput = Schema.Struct({
+  name: Schema.optionalKey(
+    Schema.String.check(
+      Schema.makeFilter((name: string) => nameProblem(name, apiKeyNameMaxLength), {
+        toJsonSchema: () => ({ minLength: 1, maxLength: apiKeyNameMaxLength })
+      })
+    ).annotate({ description: "a name for people to tell keys apart, e.g. where the key is used" })
+  )
+}).annotate({ identifier: "IssueApiKeyInput" })
+export type IssueApiKeyInput = typeof IssueApiKeyInput.Type
+
 // Events ---------------------------------------------------------------------------------------------
 
 export const AccountCreated = Schema.TaggedStruct("AccountCreated", {
@@ -49,7 +63,9 @@ export const ApiKeyIssued = Schema.TaggedStruct("ApiKeyIssued", {
   /** The first characters of the key, shown to humans so they can tell keys apart. */
   prefix: Schema.String,
   /** sha256 hex of the key; the key itself is never stored. */
-  keyHash: Schema.String
+  keyHash: Schema.String,
+  /** Optional: keys issued before keys had names carry none. */
+  name: Schema.optionalKey(Schema.String)
 })
 export const ApiKeyRevoked = Schema.TaggedStruct("ApiKeyRevoked", { keyId: Schema.String })
 export const WebhookRegistered = Schema.TaggedStruct("WebhookRegistered", { webhookId: Schema.String })
@@ -72,7 +88,13 @@ export type AccountCommand = Data.TaggedEnum<{
   CreateAccount: { readonly accountId: string; readonly name: string; readonly plan: PlanName }
   ChangePlan: { readonly accountId: string; readonly plan: PlanName }
   /** The key is generated at the edge (see credentials.ts); only its id, prefix and hash reach the log. */
-  IssueApiKey: { readonly accountId: string; readonly keyId: string; readonly prefix: string; readonly keyHash: string }
+  IssueApiKey: {
+    readonly accountId: string
+    readonly keyId: string
+    readonly prefix: string
+    readonly keyHash: string
+    readonly name?: string | undefined
+  }
   RevokeApiKey: { readonly accountId: string; readonly keyId: string }
   /** `plans` comes from configuration, so the limit is whatever the operator set when the command is made. */
   RegisterWebhook: { readonly accountId: string; readonly webhookId: string; readonly plans: PlanTable }
@@ -95,6 +117,7 @@ export interface ApiKeyState {
   readonly keyId: string
   readonly prefix: string
   readonly keyHash: string
+  readonly name: string | undefined
   readonly status: "active" | "revoked"
 }
 
@@ -134,6 +157,7 @@ export const evolve = (state: AccountState, event: AccountEvent): AccountState =
           keyId: event.keyId,
           prefix: event.prefix,
           keyHash: event.keyHash,
+          name: event.name,
           status: "active"
         })
       }
@@ -165,8 +189,8 @@ type Decision = Result.Result<ReadonlyArray<AccountEvent>, AccountError>
 const emit = (...events: ReadonlyArray<AccountEvent>): Decision => Result.succeed(events)
 const nothing: Decision = Result.succeed([])
 
-const nameIssue = (name: string): ValidationFailed | undefined => {
-  const problem = nameProblem(name, accountNameMaxLength)
+const nameIssue = (name: string, maxLength = accountNameMaxLength): ValidationFailed | undefined => {
+  const problem = nameProblem(name, maxLength)
   return problem === undefined ? undefined : new ValidationFailed({ issues: [{ path: "name", message: problem }] })
 }
 
@@ -188,9 +212,14 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
   switch (command._tag) {
     case "ChangePlan":
       return command.plan === state.plan ? nothing : emit(PlanChanged.make({ plan: command.plan }))
-    case "IssueApiKey":
+    case "IssueApiKey": {
       if (state.keys.has(command.keyId)) return Result.fail(new ApiKeyAlreadyExists({ keyId: command.keyId }))
-      return emit(ApiKeyIssued.make({ keyId: command.keyId, prefix: command.prefix, keyHash: command.keyHash }))
+      const { keyId, prefix, keyHash, name } = command
+      if (name === undefined) return emit(ApiKeyIssued.make({ keyId, prefix, keyHash }))
+      const invalid = nameIssue(name, apiKeyNameMaxLength)
+      if (invalid !== undefined) return Result.fail(invalid)
+      return emit(ApiKeyIssued.make({ keyId, prefix, keyHash, name: name.trim() }))
+    }
     case "RevokeApiKey": {
       const key = state.keys.get(command.keyId)
       if (key === undefined) {

@@ -45,9 +45,9 @@ const applyOne = (event: RecordedEvent, t: TableName) =>
         return
       case "ApiKeyIssued":
         yield* sql.unsafe(
-          `INSERT INTO ${t("api_keys")} (key_hash, key_id, account_id, prefix, status, created_at, seq)
-           VALUES ($1, $2, $3, $4, 'active', $5, $6) ON CONFLICT (key_hash) DO NOTHING`,
-          [e.keyHash, e.keyId, accountId, e.prefix, at, seq]
+          `INSERT INTO ${t("api_keys")} (key_hash, key_id, account_id, prefix, name, status, created_at, seq)
+           VALUES ($1, $2, $3, $4, $5, 'active', $6, $7) ON CONFLICT (key_hash) DO NOTHING`,
+          [e.keyHash, e.keyId, accountId, e.prefix, e.name ?? null, at, seq]
         )
         return
       case "ApiKeyRevoked":
@@ -69,7 +69,8 @@ const applyOne = (event: RecordedEvent, t: TableName) =>
 export const accountsProjection: Projection = {
   name: accountsProjectionName,
   // 2: `seq` and the indexes of the operator's lists of accounts and keys.
-  version: 2,
+  // 3: a key's optional `name`.
+  version: 3,
   eventTypes: Array.from(accountCodec.types),
   tables: ["accounts", "api_keys"],
   createTables: (t) => [
@@ -87,6 +88,7 @@ export const accountsProjection: Projection = {
        key_id     text NOT NULL,
        account_id text NOT NULL,
        prefix     text NOT NULL,
+       name       text,
        status     text NOT NULL,
        created_at timestamptz NOT NULL,
        revoked_at timestamptz,
@@ -154,6 +156,7 @@ export const listAccounts = (page: { readonly limit: number; readonly after: Cur
   )
 
 export interface ApiKeyListRow extends ApiKeyRow {
+  readonly name: string | null
   readonly seq: string
   readonly last_used_at: Date | null
 }
@@ -162,7 +165,7 @@ export interface ApiKeyListRow extends ApiKeyRow {
 export const listApiKeys = (accountId: string, page: { readonly limit: number; readonly after: Cursor | undefined }) =>
   Effect.flatMap(SqlClient, (sql) =>
     sql<ApiKeyListRow>`
-      SELECT k.key_id, k.account_id, k.prefix, k.status, k.created_at, k.revoked_at, k.seq::text AS seq, u.last_used_at
+      SELECT k.key_id, k.account_id, k.prefix, k.name, k.status, k.created_at, k.revoked_at, k.seq::text AS seq, u.last_used_at
         FROM api_keys k LEFT JOIN api_key_usage u ON u.key_id = k.key_id
        WHERE k.account_id = ${accountId}
          AND ${page.after === undefined ? sql`true` : sql`(k.seq, k.key_id) < (${page.after.seq}::bigint, ${page.after.id})`}

@@ -52,10 +52,14 @@ export class AdminGroup extends HttpApiGroup.make("admin")
   .add(
     HttpApiEndpoint.post("issueKey", "/accounts/:accountId/keys", {
       params: AccountPath,
+      // The body is optional: HttpApiBuilder reads an empty one as `null` when a payload member is Null.
+      payload: [Account.IssueApiKeyInput, Schema.Null],
       success: ApiKeyWithSecret.pipe(HttpApiSchema.status(201)),
       error
-    }).annotate(OpenApi.Description, "Issues another API key for the account (shown only in this response).")
+    }).annotate(OpenApi.Description, "Issues another API key for the account (shown only in this response), with an optional `name`.")
       .annotate(OpenApi.Summary, "Issue an API key")
+      // HttpApi marks every declared body required; this one may be left out.
+      .annotate(OpenApi.Transform, (operation) => ({ ...operation, requestBody: { ...operation.requestBody, required: false } }))
   )
   .add(
     HttpApiEndpoint.delete("revokeKey", "/accounts/:accountId/keys/:keyId", {

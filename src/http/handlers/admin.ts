@@ -73,6 +73,7 @@ export const AdminLive = HttpApiBuilder.group(HooklineApi, "admin", (handlers) =
                 id: row.key_id,
                 accountId: row.account_id,
                 prefix: row.prefix,
+                name: row.name,
                 status: row.status,
                 createdAt: row.created_at.toISOString(),
                 revokedAt: iso(row.revoked_at),
@@ -89,20 +90,31 @@ export const AdminLive = HttpApiBuilder.group(HooklineApi, "admin", (handlers) =
             id: account.accountId,
             name: account.name,
             plan: account.plan,
-            apiKey: { id: apiKey.keyId, prefix: apiKey.prefix, key: apiKey.key }
+            apiKey: { id: apiKey.keyId, prefix: apiKey.prefix, name: null, key: apiKey.key }
           })),
           orApiError
         )
       )
-      .handle("issueKey", ({ params, request }) =>
-        accounts.issueKey(params.accountId, callerOf(request, operator)).pipe(
-          Effect.map(({ apiKey }) => ({ id: apiKey.keyId, prefix: apiKey.prefix, key: apiKey.key })),
+      .handle("issueKey", ({ params, payload, request }) =>
+        accounts.issueKey(params.accountId, payload ?? {}, callerOf(request, operator)).pipe(
+          Effect.map(({ account, apiKey }) => ({
+            id: apiKey.keyId,
+            prefix: apiKey.prefix,
+            name: account.keys.get(apiKey.keyId)?.name ?? null,
+            key: apiKey.key
+          })),
           orApiError
         )
       )
       .handle("revokeKey", ({ params, request }) =>
         accounts.revokeKey(params.accountId, params.keyId, callerOf(request, operator)).pipe(
-          Effect.map((key) => ({ id: key.keyId, accountId: params.accountId, prefix: key.prefix, status: key.status })),
+          Effect.map((key) => ({
+            id: key.keyId,
+            accountId: params.accountId,
+            prefix: key.prefix,
+            name: key.name ?? null,
+            status: key.status
+          })),
           orApiError
         )
       )

@@ -15,9 +15,12 @@ export const AccountResource = Schema.Struct({
   createdAt: Schema.String
 }).annotate({ identifier: "Account" })
 
+const keyName = Schema.NullOr(Schema.String).annotate({ description: "the name given when it was issued; null if none" })
+
 export const ApiKeyWithSecret = Schema.Struct({
   id: Schema.String,
   prefix: Schema.String,
+  name: keyName,
   key: Schema.String.annotate({ description: "the API key; shown only in this response, stored only as a hash" })
 }).annotate({ identifier: "ApiKeyWithSecret" })
 
@@ -32,6 +35,7 @@ export const ApiKeyResource = Schema.Struct({
   id: Schema.String,
   accountId: Schema.String,
   prefix: Schema.String,
+  name: keyName,
   status: Schema.Literals(["active", "revoked"])
 }).annotate({ identifier: "ApiKey" })
 

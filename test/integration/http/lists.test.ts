@@ -196,6 +196,37 @@ describe("GET /v1/events", () => {
 describe("GET /v1/admin/accounts and /v1/admin/accounts/{id}/keys", () => {
   const admin = { token: testOperatorToken }
 
+  it("issues a key with an optional name (1 to 100 characters), shown when issued and in the list, never its secret", async () => {
+    const account = await createAccount(client)
+    const path = `/v1/admin/accounts/${account.accountId}/keys`
+    const named = await client.request("POST", path, { ...admin, json: { name: "  CI deploys " } })
+    expect(named.status).toBe(201)
+    expect(named.body).toMatchObject({ name: "CI deploys" })
+    expect(String(named.body.key)).not.toBe("")
+    const unnamed = await client.request("POST", path, { ...admin, json: {} })
+    expect(unnamed.status).toBe(201)
+    expect(unnamed.body.name).toBeNull()
+    for (const name of ["", "   ", "k".repeat(101)]) {
+      const refused = await client.request("POST", path, { ...admin, json: { name } })
+      expect(refused.status, JSON.stringify(name)).toBe(400)
+      expect(isErrorShape(refused.body)).toBe(true)
+      expect(JSON.stringify(refused.body)).toContain("name")
+    }
+    expect((await client.request("POST", path, { ...admin, json: { name: "k".repeat(100) } })).status).toBe(201)
+
+    const listed = items((await client.request("GET", path, admin)).body.data)
+    const byId = new Map(listed.map((k) => [String(k.id), k]))
+    expect(byId.get(String(named.body.id))?.name).toBe("CI deploys")
+    expect(byId.get(String(unnamed.body.id))?.name).toBeNull()
+    expect(byId.get(account.keyId)?.name).toBeNull()
+    const text = JSON.stringify(listed)
+    expect(text).not.toContain(String(named.body.key))
+    expect(text).not.toContain(createHash("sha256").update(String(named.body.key)).digest("hex"))
+
+    const revoked = await client.request("DELETE", `${path}/${String(named.body.id)}`, admin)
+    expect(revoked.body).toMatchObject({ name: "CI deploys", status: "revoked" })
+  })
+
   it("lists accounts newest first and each account's keys, never a secret, with creation and last use", async () => {
     const first = await createAccount(client, "free", "First")
     const second = await createAccount(client, "pro", "Second")
@@ -223,7 +254,7 @@ describe("GET /v1/admin/accounts and /v1/admin/accounts/{id}/keys", () => {
     expect(keys[0]).toMatchObject({ status: "revoked", accountId: first.accountId })
     expect(keys[0]!.revokedAt).not.toBeNull()
     expect(keys[1]).toMatchObject({ status: "active", revokedAt: null, lastUsedAt: null })
-    expect(Object.keys(keys[1]!).sort()).toEqual(["accountId", "createdAt", "id", "lastUsedAt", "prefix", "revokedAt", "status"])
+    expect(Object.keys(keys[1]!).sort()).toEqual(["accountId", "createdAt", "id", "lastUsedAt", "name", "prefix", "revokedAt", "status"])
     const text = JSON.stringify(before.body)
     expect(text).not.toContain(first.key)
     expect(text).not.toContain(issuedKey)

@@ -76,6 +76,24 @@ const cases: ReadonlyArray<Case> = [
     Result.succeed([keyIssued])
   ],
   [
+    "issuing a named key: the name is trimmed and carried by the event",
+    [created],
+    AccountCommand.IssueApiKey({ accountId, keyId: "key_1", prefix: "hk_abcdefg", keyHash: "ab".repeat(32), name: "  ci deploys " }),
+    Result.succeed([{ ...keyIssued, name: "ci deploys" }])
+  ],
+  [
+    "issuing a key with a blank name",
+    [created],
+    AccountCommand.IssueApiKey({ accountId, keyId: "key_1", prefix: "hk_abcdefg", keyHash: "ab".repeat(32), name: "  " }),
+    Result.fail(new ValidationFailed({ issues: [{ path: "name", message: "must not be empty" }] }))
+  ],
+  [
+    "issuing a key with a name over 100 characters",
+    [created],
+    AccountCommand.IssueApiKey({ accountId, keyId: "key_1", prefix: "hk_abcdefg", keyHash: "ab".repeat(32), name: "k".repeat(101) }),
+    Result.fail(new ValidationFailed({ issues: [{ path: "name", message: "must be at most 100 characters" }] }))
+  ],
+  [
     "issuing a key id twice",
     [created, keyIssued],
     AccountCommand.IssueApiKey({ accountId, keyId: "key_1", prefix: "hk_x", keyHash: "cd".repeat(32) }),
@@ -165,6 +183,19 @@ const cases: ReadonlyArray<Case> = [
 describe("account: given events, when command, then", () => {
   it.each(cases)("%s", (_, given, when, then) => {
     expect(decide(when, fold(given))).toEqual(then)
+  })
+})
+
+describe("account: key names", () => {
+  it("decodes an ApiKeyIssued recorded before keys had names, and keeps a key's name in the state", () => {
+    const decode = Schema.decodeUnknownSync(AccountEvent)
+    const old = decode({ _tag: "ApiKeyIssued", keyId: "key_1", prefix: "hk_abcdefg", keyHash: "ab".repeat(32) })
+    expect(old).toEqual(keyIssued)
+    const named = decode({ _tag: "ApiKeyIssued", keyId: "key_2", prefix: "hk_2", keyHash: "cd".repeat(32), name: "ci" })
+    const state = fold([created, old, named])
+    if (state.status !== "open") throw new Error("account not open")
+    expect(state.keys.get("key_1")?.name).toBeUndefined()
+    expect(state.keys.get("key_2")?.name).toBe("ci")
   })
 })
 
