@@ -53,7 +53,10 @@ export interface ActorEnvironment {
     readonly circuit: Circuit.CircuitState<FailureEvidence>
     readonly failingSince: number | undefined
   }>
-  /** True once the process is stopping: workers finish what is in flight and take nothing new. */
+  /**
+   * True once the process is stopping: requests already sent are finished and recorded; nothing new is
+   * sent (a worker at the circuit, the rate limit or the mailbox is interrupted and its job left to the log).
+   */
   readonly draining: () => boolean
 }
 
@@ -62,6 +65,8 @@ export interface EndpointActor {
   readonly offer: (job: DeliveryJob) => boolean
   readonly backlog: () => number
   readonly inFlight: () => number
+  /** Attempts whose request has gone out: the only ones a stop waits for (see `draining`). */
+  readonly sending: () => number
   /** Worker fibers running: as many as the backlog needs, up to the limit; one when idle. */
   readonly workers: () => number
   /** The most workers that ran at once. */
@@ -108,6 +113,9 @@ const actorOn = (
   // Mutable state owned by this actor's fibers alone (one JavaScript thread: no torn updates).
   let stopped = false
   let inFlight = 0
+  // Deliveries whose request is out (or queued at the global limit): a Set, not a count, so a worker's
+  // exit clears its own entry however the attempt ended.
+  const sending = new Set<string>()
   let workers = 0
   let idleWorkers = 0
   let peakWorkers = 0
@@ -313,6 +321,10 @@ const actorOn = (
         keys: keysFor(webhook, startedAt)
       })
     }
+    // Stopping while it waited at the circuit or the rate limit: nothing was sent, so the job is left to
+    // the log; the worker parks until the actor's scope interrupts it (which releases the job).
+    if (env.draining()) return yield* Effect.never
+    sending.add(job.deliveryId)
     const outcome = yield* env.globalLimit.withPermit(
       env.sender.send({ url: urlOf(webhook.url), headers, body: job.body, timeoutMs: env.timeoutMs })
     )
@@ -409,6 +421,7 @@ const actorOn = (
         yield* attempt(job, webhook).pipe(
           Effect.ensuring(Effect.sync(() => {
             inFlight--
+            sending.delete(job.deliveryId)
             lastActivity = Date.now()
           })),
           Effect.onInterrupt(() => Effect.sync(() => env.release(job, null)))
@@ -450,6 +463,7 @@ const actorOn = (
     },
     backlog: () => waiting() + inFlight,
     inFlight: () => inFlight,
+    sending: () => sending.size,
     workers: () => workers,
     peakWorkers: () => peakWorkers,
     run,

@@ -302,13 +302,24 @@ export const make = Effect.gen(function* () {
     Effect.forever(Effect.andThen(scan, Effect.sleep(Duration.millis(settings.scanIntervalMs))))
   ).pipe(Effect.forkScoped)
 
-  // Registered last, so it runs first on shutdown: before the actors are interrupted, let the attempts
-  // in flight finish (bounded) so their outcomes are recorded rather than repeated after the restart.
+  // Registered last, so it runs first on shutdown: before the actors are interrupted, let the requests
+  // already sent finish (bounded) so their outcomes are recorded rather than repeated after the restart.
+  // Workers waiting at a circuit or a rate limit, and jobs in mailboxes, were never attempted: they are
+  // interrupted with the actors and left to the log, which the next start reads again.
   yield* Effect.addFinalizer(() =>
     Effect.gen(function* () {
       draining = true
+      const sendingNow = () => [...actors].filter(([, actor]) => actor.sending() > 0)
+      const awaited = sendingNow()
+      if (awaited.length === 0) return
+      yield* Effect.logInfo("stopping: waiting for the attempts in flight").pipe(
+        Effect.annotateLogs({
+          attempts: awaited.reduce((n, [, actor]) => n + actor.sending(), 0),
+          webhookIds: awaited.map(([webhookId]) => webhookId).join(",")
+        })
+      )
       const deadline = Date.now() + Math.min(settings.deliveryTimeoutMs + 1000, 20_000)
-      while (Date.now() < deadline && [...actors.values()].some((actor) => actor.inFlight() > 0)) {
+      while (Date.now() < deadline && sendingNow().length > 0) {
         yield* Effect.sleep(Duration.millis(20))
       }
     })
