@@ -276,7 +276,7 @@ const actorOn = (
     }
     if (verdict._tag === "Success") {
       events.push({ eventId: randomUUID(), type: "AttemptSucceeded", data: base, metadata })
-      return { events, success: true, disable: false, errorClass: "", status: base.status, nextAttemptAt: null }
+      return { events, success: true, disableReason: undefined, errorClass: "", status: base.status, nextAttemptAt: null }
     }
     const { errorClass, error } = describeError(outcome)
     const delay =
@@ -303,7 +303,8 @@ const actorOn = (
         metadata
       })
     }
-    return { events, success: false, disable: verdict._tag === "Disable", errorClass, status: base.status, nextAttemptAt }
+    const disableReason = verdict._tag === "Disable" ? verdict.reason : undefined
+    return { events, success: false, disableReason, errorClass, status: base.status, nextAttemptAt }
   }
 
   const attempt = Effect.fnUntraced(function* (job: DeliveryJob, webhook: Webhook.Webhook) {
@@ -352,7 +353,7 @@ const actorOn = (
     // Logged once the outcome is decided and queued; a success writes no line (the hot path stays quiet).
     if (!result.success) yield* logFailure(job, result.errorClass, result.status, result.nextAttemptAt)
     if (Option.isSome(step.transition)) yield* logTransition(step.transition.value, job.deliveryId)
-    if (result.disable) yield* env.disable(webhookId, "the endpoint answered 410 Gone", job.deliveryId)
+    if (result.disableReason !== undefined) yield* env.disable(webhookId, result.disableReason, job.deliveryId)
     else if (failingTooLong) {
       yield* env.disable(
         webhookId,

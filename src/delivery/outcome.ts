@@ -35,26 +35,34 @@ export type SendOutcome = ResponseOutcome | ErrorOutcome
 
 export type OutcomeVerdict =
   | { readonly _tag: "Success" }
-  /** 410 Gone: the receiver says the endpoint no longer exists; the webhook should be disabled. */
-  | { readonly _tag: "Disable" }
+  /**
+   * The webhook should be disabled, and the delivery not retried: the receiver answered 410 Gone (the
+   * endpoint no longer exists), or the target guard refused the address (a private target no longer
+   * allowed, or a name that now resolves to a private address), which no retry on the schedule can fix.
+   */
+  | { readonly _tag: "Disable"; readonly reason: string }
   /** 429 or 503 with a usable Retry-After: retry after exactly that long (retry-policy.ts). */
   | { readonly _tag: "RetryAfter"; readonly retryAfterMs: number }
   | { readonly _tag: "Failure" }
 
 const SUCCESS: OutcomeVerdict = { _tag: "Success" }
-const DISABLE: OutcomeVerdict = { _tag: "Disable" }
+const GONE: OutcomeVerdict = { _tag: "Disable", reason: "the endpoint answered 410 Gone" }
 const FAILURE: OutcomeVerdict = { _tag: "Failure" }
 
 /**
- * 2xx succeeds; 410 disables; 429/503 with Retry-After retries at the receiver's time; everything else,
+ * 2xx succeeds; 410 and a target refused by the guard disable; 429/503 with Retry-After retries at the receiver's time; everything else,
  * redirects included (they are never followed, so the receiver did not get the event), is a failure that
  * follows the retry schedule.
  */
 export const classifyOutcome = (outcome: SendOutcome, nowMs: number): OutcomeVerdict => {
-  if (outcome.kind === "error") return FAILURE
+  if (outcome.kind === "error") {
+    return outcome.errorClass === "blocked_target"
+      ? { _tag: "Disable", reason: `the target is blocked: ${outcome.message}` }
+      : FAILURE
+  }
   const status = outcome.status
   if (status >= 200 && status < 300) return SUCCESS
-  if (status === 410) return DISABLE
+  if (status === 410) return GONE
   if (status === 429 || status === 503) {
     const retryAfter = parseRetryAfter(outcome.headers["retry-after"], nowMs)
     if (Option.isSome(retryAfter)) return { _tag: "RetryAfter", retryAfterMs: retryAfter.value }

@@ -304,3 +304,30 @@ layer(freshEngine(), { excludeTestServices: true })("dispatcher", (it) => {
       expect(target.requests).toHaveLength(3)
     }))
 })
+
+layer(freshEngine({ allowPrivateTargets: false, circuitFailureThreshold: 100 }), { excludeTestServices: true })(
+  "a webhook whose target the guard refuses",
+  (it) => {
+    it.effect("is disabled after one attempt, with the blocked target as the reason, and not retried", () =>
+      Effect.gen(function* () {
+        // Stored with a loopback target (registered while private targets were allowed, say); the engine
+        // now runs without HOOKLINE_ALLOW_PRIVATE_TARGETS, so the connect-time guard refuses it.
+        const target = yield* receiver(ok)
+        const webhook = yield* createWebhook({ url: target.url, retrySchedule: [0, 0, 0, 0, 0] })
+        yield* publish(1)
+        const store = yield* EventStore
+        const stream = yield* eventually(store.readStream(`webhook-${webhook}`), (events) =>
+          events.some((e) => e.type === "WebhookDisabled")
+        )
+        const disabled = stream.find((e) => e.type === "WebhookDisabled")
+        expect((disabled?.data as { reason?: string } | undefined)?.reason).toMatch(/blocked.*127\.0\.0\.1/)
+        expect(disabled?.metadata.actor?.kind).toBe("system")
+        const rows = yield* eventually(statuses(webhook), (r) => r[0]?.status === "exhausted")
+        expect(rows).toEqual([{ status: "exhausted", attempts: 1 }])
+        yield* publish(2)
+        yield* Effect.sleep(Duration.millis(500))
+        expect((yield* statuses(webhook)).filter((r) => r.attempts > 0)).toEqual([{ status: "exhausted", attempts: 1 }])
+        expect(target.requests).toHaveLength(0)
+      }))
+  }
+)

@@ -10,10 +10,10 @@ const response = (status: number, headers: Record<string, string> = {}): SendOut
   bodyExcerpt: "",
   durationMs: 1
 })
-const error = (errorClass: SendErrorClass): SendOutcome => ({ kind: "error", errorClass, message: "x", durationMs: 1 })
+const error = (errorClass: SendErrorClass, message = "x"): SendOutcome => ({ kind: "error", errorClass, message, durationMs: 1 })
 
 const success: OutcomeVerdict = { _tag: "Success" }
-const disable: OutcomeVerdict = { _tag: "Disable" }
+const gone: OutcomeVerdict = { _tag: "Disable", reason: "the endpoint answered 410 Gone" }
 const failure: OutcomeVerdict = { _tag: "Failure" }
 
 describe("classifyOutcome", () => {
@@ -28,7 +28,7 @@ describe("classifyOutcome", () => {
     ["307", response(307), failure],
     ["400", response(400), failure],
     ["404", response(404), failure],
-    ["410", response(410), disable],
+    ["410", response(410), gone],
     ["429 without Retry-After", response(429), failure],
     ["429 with Retry-After seconds", response(429, { "retry-after": "120" }), { _tag: "RetryAfter", retryAfterMs: 120_000 }],
     ["429 with a huge Retry-After", response(429, { "retry-after": "999999" }), { _tag: "RetryAfter", retryAfterMs: 3_600_000 }],
@@ -42,7 +42,15 @@ describe("classifyOutcome", () => {
       response(503, { "retry-after": "Thu, 01 Jan 2026 00:00:30 GMT" }),
       { _tag: "RetryAfter", retryAfterMs: 30_000 }
     ],
-    ...(["timeout", "connection_refused", "connection_reset", "dns", "tls", "blocked_target", "invalid_response", "other"] as const)
+    [
+      "error blocked_target (the guard refuses the address: no retry can help)",
+      error("blocked_target", "connection to 127.0.0.1 (127.0.0.1) refused by the target guard: loopback"),
+      {
+        _tag: "Disable",
+        reason: "the target is blocked: connection to 127.0.0.1 (127.0.0.1) refused by the target guard: loopback"
+      }
+    ],
+    ...(["timeout", "connection_refused", "connection_reset", "dns", "tls", "invalid_response", "other"] as const)
       .map((c) => [`error ${c}`, error(c), failure] as const)
   ] as const)("%s", (_label, outcome, expected) => {
     expect(classifyOutcome(outcome, now)).toEqual(expected)
