@@ -1,6 +1,6 @@
 import { Clock, Context, Effect, Layer } from "effect"
 import { Settings } from "../config.js"
-import { checkUrl, type InvalidTargetUrl, type TargetForbidden, type TargetUnresolvable } from "../delivery/target-guard.js"
+import { checkUrl, type InvalidTargetUrl, type TargetForbidden } from "../delivery/target-guard.js"
 import {
   Account,
   Credentials,
@@ -19,7 +19,7 @@ import { accountCodec, webhookCodec } from "../domain/codecs.js"
 import { newLogEventId, newWebhookId } from "./ids.js"
 import { ReadYourWrites } from "./read-your-writes.js"
 
-export type TargetRefused = TargetForbidden | InvalidTargetUrl | TargetUnresolvable
+export type TargetRefused = TargetForbidden | InvalidTargetUrl
 
 export type WebhookCommandError =
   | Webhook.WebhookError

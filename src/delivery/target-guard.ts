@@ -232,16 +232,6 @@ export class InvalidTargetUrl extends Schema.TaggedError<InvalidTargetUrl>()("In
   }
 }
 
-export class TargetUnresolvable extends Schema.TaggedError<TargetUnresolvable>()("TargetUnresolvable", {
-  url: Schema.String,
-  host: Schema.String,
-  cause: Schema.String
-}) {
-  override get message(): string {
-    return `webhook target host ${this.host} does not resolve: ${this.cause}`
-  }
-}
-
 export interface TargetPolicy {
   /** HOOKLINE_ALLOW_PRIVATE_TARGETS: development and tests only. */
   readonly allowPrivateTargets: boolean
@@ -255,13 +245,17 @@ const hostOf = (url: URL): string => {
 /**
  * Validates a webhook URL at registration: http(s) only, https unless private targets are allowed, and every
  * address the host resolves to must be acceptable. Succeeds with the resolved addresses (empty when the
- * policy allows everything, because then nothing needs resolving).
+ * policy allows everything, because then nothing needs resolving, and when the name does not resolve).
+ *
+ * A name that does not resolve is accepted: a transient DNS failure, or a record not published yet, must
+ * not block a customer. Its attempts fail with errorClass "dns" and retry as usual, and the connect-time
+ * guard checks whatever the name resolves to on every attempt.
  */
 export const checkUrl = (
   url: string,
   policy: TargetPolicy
-): Effect.Effect<ReadonlyArray<string>, TargetForbidden | InvalidTargetUrl | TargetUnresolvable> =>
-  Effect.suspend((): Effect.Effect<ReadonlyArray<string>, TargetForbidden | InvalidTargetUrl | TargetUnresolvable> => {
+): Effect.Effect<ReadonlyArray<string>, TargetForbidden | InvalidTargetUrl> =>
+  Effect.suspend((): Effect.Effect<ReadonlyArray<string>, TargetForbidden | InvalidTargetUrl> => {
     let parsed: URL
     try {
       parsed = new URL(url)
@@ -282,10 +276,8 @@ export const checkUrl = (
         ? Effect.succeed([host])
         : Effect.fail(new TargetForbidden({ url, address: host, reason }))
     }
-    return Effect.tryPromise({
-      try: () => dns.promises.lookup(host, { all: true, verbatim: true }),
-      catch: (e) => new TargetUnresolvable({ url, host, cause: e instanceof Error ? e.message : String(e) })
-    }).pipe(
+    return Effect.tryPromise(() => dns.promises.lookup(host, { all: true, verbatim: true })).pipe(
+      Effect.orElseSucceed((): ReadonlyArray<dns.LookupAddress> => []),
       Effect.flatMap((addresses) => {
         for (const a of addresses) {
           const reason = classifyAddress(a.address)

@@ -63,8 +63,6 @@ export const toApiError = (error: ServiceError): ApiError => {
       })
     case "InvalidTargetUrl":
       return new BadRequest({ code: "invalid_target_url", message: error.message, details: { url: error.url } })
-    case "TargetUnresolvable":
-      return new BadRequest({ code: "target_unresolvable", message: error.message, details: { host: error.host } })
     case "PlanLimitReached":
       return new Forbidden({
         code: "plan_limit_reached",

@@ -231,6 +231,21 @@ describe("webhooks API", () => {
         json: { url: "https://192.168.1.1/hook" }
       })
       expect(toPrivate.body.error.code).toBe("target_not_allowed")
+      // A name that does not resolve (`.invalid` never does) is accepted, on create and on update: a
+      // transient DNS failure must not block a customer; the attempts retry and the connect-time guard
+      // still checks every address the name resolves to later.
+      const unresolvable = await strict.client.request("POST", "/v1/webhooks", {
+        token: key,
+        json: webhookInput({ url: "https://does-not-exist.invalid/hook" })
+      })
+      expect(unresolvable.status).toBe(201)
+      expect(unresolvable.body.url).toBe("https://does-not-exist.invalid/hook")
+      const toUnresolvable = await strict.client.request("PATCH", `/v1/webhooks/${ok.body.id}`, {
+        token: key,
+        json: { url: "https://still-not-there.invalid/hook" }
+      })
+      expect(toUnresolvable.status).toBe(200)
+      expect(toUnresolvable.body.url).toBe("https://still-not-there.invalid/hook")
     } finally {
       await strict.stop()
     }
