@@ -7,6 +7,7 @@
  *   Open --(cooldown elapsed, on the next canSend)--> HalfOpen: one probe
  *   HalfOpen --(probe succeeds)--> Closed, cooldown back to base
  *   HalfOpen --(probe fails)--> Open with the cooldown doubled, up to the maximum
+ *   any --(the webhook's URL changes)--> Closed, with no failures: it is a new endpoint
  *
  * Results of requests sent before the circuit opened can arrive while it is open: they are ignored (a late
  * failure must not extend the cooldown, a late success is weaker evidence than the probe). While the probe
@@ -53,7 +54,8 @@ export type CircuitTransition<E> =
     readonly until: number
   }
   | { readonly _tag: "CircuitHalfOpened" }
-  | { readonly _tag: "CircuitClosed" }
+  /** `reason`: why it closed other than by a probe's success. */
+  | { readonly _tag: "CircuitClosed"; readonly reason?: "url changed" }
 
 export type SendDecision =
   | { readonly _tag: "Allowed" }
@@ -152,6 +154,18 @@ export const onFailure = <E>(
     case "HalfOpen":
       return open([evidence], Math.min(state.cooldownMs * 2, config.maxCooldownMs), now)
   }
+}
+
+const URL_CHANGED: CircuitTransition<never> = { _tag: "CircuitClosed", reason: "url changed" }
+
+/**
+ * The webhook's URL changed from `previousUrl` to `url`: a new endpoint, of which the old one's failures
+ * and cooldown say nothing, so the circuit closes and the next attempt goes out at once. A closed circuit
+ * only forgets its failing streak (no transition: nothing to record).
+ */
+export const onUrlChanged = <E>(state: CircuitState<E>, previousUrl: string, url: string): CircuitStep<E> => {
+  if (previousUrl === url) return unchanged(state)
+  return state._tag === "Closed" ? unchanged(CLOSED) : { state: CLOSED, transition: Option.some(URL_CHANGED) }
 }
 
 /**

@@ -121,6 +121,8 @@ const actorOn = (
   let peakWorkers = 0
   let lastActivity = Date.now()
   let circuit: Circuit.CircuitState<FailureEvidence> = Circuit.initialState()
+  // The URL the circuit's state is about: a change of the webhook's URL closes the circuit.
+  let circuitUrl: string | undefined
   let nextSlot = 0
   let failingSince: number | undefined
   const keyCache = new Map<string, KeyObject>()
@@ -155,6 +157,8 @@ const actorOn = (
     data:
       transition._tag === "CircuitOpened"
         ? { webhookId, at: iso(now), until: iso(transition.until), cooldownMs: transition.cooldownMs, failures: transition.failures }
+        : transition._tag === "CircuitClosed" && transition.reason !== undefined
+        ? { webhookId, at: iso(now), reason: transition.reason }
         : { webhookId, at: iso(now) },
     metadata: { actor: { kind: "system" } }
   })
@@ -175,7 +179,11 @@ const actorOn = (
           })
         )
       : Effect.logInfo(transition._tag === "CircuitClosed" ? "circuit closed" : "circuit half-open").pipe(
-          Effect.annotateLogs({ webhookId, deliveryId })
+          Effect.annotateLogs(
+            transition._tag === "CircuitClosed" && transition.reason !== undefined
+              ? { webhookId, deliveryId, reason: transition.reason }
+              : { webhookId, deliveryId }
+          )
         )
 
   const recordTransition = (
@@ -192,17 +200,37 @@ const actorOn = (
           logTransition(step.transition.value, deliveryId)
         )
 
+  /**
+   * Follows the webhook's current URL: a new one closes the circuit (recorded, with the delivery that
+   * noticed). Checked before every attempt and on every turn of the wait at an open circuit, so a change
+   * reaches a waiting delivery within a second.
+   */
+  const followUrl = (url: string | undefined, deliveryId: string): Effect.Effect<void> => {
+    if (url === undefined || url === circuitUrl) return Effect.void
+    const previous = circuitUrl
+    circuitUrl = url
+    if (previous === undefined) return Effect.void
+    const step = Circuit.onUrlChanged(circuit, previous, url)
+    circuit = step.state
+    return recordTransition(step, Date.now(), deliveryId)
+  }
+
   /** Waits while the circuit is open (`deliveryId`: the delivery waiting, named if it gets the probe). */
   const passCircuit = (deliveryId: string): Effect.Effect<void> =>
     Effect.suspend(() => {
+      const followed = followUrl(env.directory.settings(webhookId)?.url, deliveryId)
+      if (circuit._tag === "Closed") return followed
       const now = Date.now()
-      const check = Circuit.canSend(circuit, now, env.circuit)
+      const check = Circuit.canSend<FailureEvidence>(circuit, now, env.circuit)
       circuit = check.state
       const after =
         check.decision._tag === "Wait"
           ? Effect.andThen(Effect.sleep(Duration.millis(Math.min(check.decision.ms, 1000))), passCircuit(deliveryId))
           : Effect.void
-      return Option.isNone(check.transition) ? after : Effect.andThen(recordTransition(check, now, deliveryId), after)
+      return Effect.andThen(
+        followed,
+        Option.isNone(check.transition) ? after : Effect.andThen(recordTransition(check, now, deliveryId), after)
+      )
     })
 
   /**
@@ -307,10 +335,19 @@ const actorOn = (
     return { events, success: false, disableReason, errorClass, status: base.status, nextAttemptAt }
   }
 
-  const attempt = Effect.fnUntraced(function* (job: DeliveryJob, webhook: Webhook.Webhook) {
-    // A closed circuit and no rate limit, the common case, cost no Effect steps.
-    if (circuit._tag !== "Closed") yield* passCircuit(job.deliveryId)
-    const startedAt = webhook.rateLimit !== null ? yield* passRateLimit(webhook.rateLimit) : Date.now()
+  const attempt = Effect.fnUntraced(function* (job: DeliveryJob, taken: Webhook.Webhook) {
+    // A closed circuit, the same URL and no rate limit, the common case, cost no Effect steps.
+    if (circuit._tag !== "Closed" || taken.url !== circuitUrl) yield* passCircuit(job.deliveryId)
+    const startedAt = taken.rateLimit !== null ? yield* passRateLimit(taken.rateLimit) : Date.now()
+    // The settings again: a change made while this job waited at the circuit or the rate limit (URL,
+    // headers, secret) applies to this attempt, not the next.
+    const webhook = env.directory.settings(webhookId)
+    if (webhook === undefined || webhook.status !== "active") {
+      // Deleted, disabled or paused meanwhile: the delivery waits in the log.
+      env.release(job, null)
+      return
+    }
+    if (webhook.url !== circuitUrl) yield* followUrl(webhook.url, job.deliveryId)
     const headers: Record<string, string> = {
       ...webhook.headers,
       "webhook-id": job.eventId,
@@ -331,7 +368,10 @@ const actorOn = (
     )
     const result = outcomeEvents(job, webhook, webhook.url, headers, outcome, startedAt)
     const now = Date.now()
-    const step = result.success
+    // A result from the URL before a change says nothing of the endpoint the circuit now watches.
+    const step: Circuit.CircuitStep<FailureEvidence> = webhook.url !== circuitUrl
+      ? { state: circuit, transition: Option.none() }
+      : result.success
       ? Circuit.onSuccess(circuit, now)
       : Circuit.onFailure(circuit, now, { deliveryId: job.deliveryId, attempt: job.attempt, errorClass: result.errorClass }, env.circuit)
     circuit = step.state
@@ -440,6 +480,7 @@ const actorOn = (
     )
     const restored = yield* env.restore(webhookId)
     circuit = restored.circuit
+    circuitUrl = env.directory.settings(webhookId)?.url
     failingSince = restored.failingSince
     scope = yield* Effect.scope
     yield* startWorker

@@ -82,7 +82,12 @@ export const CircuitOpened = Schema.TaggedStruct("CircuitOpened", {
   failures: Schema.Array(Schema.Struct({ deliveryId: Schema.String, attempt: Schema.Number, errorClass: Schema.String }))
 })
 export const CircuitHalfOpened = Schema.TaggedStruct("CircuitHalfOpened", { webhookId: Schema.String, at: Schema.String })
-export const CircuitClosed = Schema.TaggedStruct("CircuitClosed", { webhookId: Schema.String, at: Schema.String })
+export const CircuitClosed = Schema.TaggedStruct("CircuitClosed", {
+  webhookId: Schema.String,
+  at: Schema.String,
+  /** Why it closed when no probe closed it ("url changed"); absent when a probe succeeded. */
+  reason: Schema.optionalKey(Schema.String)
+})
 export const EndpointEvent = Schema.Union([CircuitOpened, CircuitHalfOpened, CircuitClosed])
 export type EndpointEvent = typeof EndpointEvent.Type
 export const endpointEventTypes = ["CircuitOpened", "CircuitHalfOpened", "CircuitClosed"] as const

@@ -6,7 +6,8 @@ import {
   evolve,
   initialState,
   onFailure,
-  onSuccess
+  onSuccess,
+  onUrlChanged
 } from "../../../src/delivery/circuit-breaker.js"
 import type { CircuitState, CircuitStep, CircuitTransition, SendDecision } from "../../../src/delivery/circuit-breaker.js"
 
@@ -166,5 +167,27 @@ describe("circuit breaker", () => {
     expect(afterHalf).toEqual({ _tag: "HalfOpen", cooldownMs: 120_000, probeStartedAt: undefined })
     expect(canSend(afterHalf, 600).decision).toEqual(probe)
     expect(evolve(afterHalf, { _tag: "CircuitClosed" })).toEqual(initialState())
+  })
+
+  it("a URL change closes an open or half-open circuit at once, and clears a closed one's streak", () => {
+    const config = { ...DEFAULT_CIRCUIT_BREAKER_CONFIG, failureThreshold: 2 }
+    const open = onFailure(onFailure(initialState<Evidence>(), 0, "a", config).state, 1, "b", config).state
+    expect(open._tag).toBe("Open")
+    expect(onUrlChanged(open, "https://a.test/", "https://a.test/")).toEqual({ state: open, transition: Option.none() })
+    const closed = onUrlChanged(open, "https://a.test/", "https://b.test/")
+    expect(closed.state).toEqual(initialState())
+    expect(closed.transition).toEqual(Option.some({ _tag: "CircuitClosed", reason: "url changed" }))
+    // The new endpoint is allowed at once, long before the old one's cooldown ends.
+    expect(canSend(closed.state, 2, config).decision).toEqual({ _tag: "Allowed" })
+    const halfOpen = canSend(open, 1 + config.baseCooldownMs, config).state
+    expect(halfOpen._tag).toBe("HalfOpen")
+    expect(onUrlChanged(halfOpen, "https://a.test/", "https://b.test/").transition).toEqual(
+      Option.some({ _tag: "CircuitClosed", reason: "url changed" })
+    )
+    const failing = onFailure(initialState<Evidence>(), 0, "a", config).state
+    const reset = onUrlChanged(failing, "https://a.test/", "https://b.test/")
+    expect(reset).toEqual({ state: initialState(), transition: Option.none() })
+    // One failure of the new endpoint does not open it with the old one's.
+    expect(onFailure(reset.state, 1, "b", config).state._tag).toBe("Closed")
   })
 })
