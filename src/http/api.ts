@@ -6,23 +6,9 @@ import { AdminGroup } from "./groups/admin.js"
 import { DeliveriesGroup } from "./groups/deliveries.js"
 import { EventsGroup } from "./groups/events.js"
 import { HealthGroup } from "./groups/health.js"
-import { limitJsonSchema } from "./pagination.js"
+import { documentApi } from "./openapi.js"
 import { WebhooksGroup } from "./groups/webhooks.js"
 import { RequestErrors } from "./request-errors.js"
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
-
-/** Every list's `limit` query parameter, documented as the integer it is decoded to. */
-const documentLimit = (spec: Record<string, unknown>): Record<string, unknown> => {
-  const paths = isRecord(spec.paths) ? Object.values(spec.paths) : []
-  for (const operation of paths.filter(isRecord).flatMap((item) => Object.values(item))) {
-    const parameters = isRecord(operation) && Array.isArray(operation.parameters) ? operation.parameters : []
-    for (const parameter of parameters) {
-      if (isRecord(parameter) && parameter.in === "query" && parameter.name === "limit") parameter.schema = limitJsonSchema
-    }
-  }
-  return spec
-}
 
 /** The whole HTTP API; the OpenAPI document is generated from this, so it cannot drift. */
 export class HooklineApi extends HttpApi.make("hookline")
@@ -40,7 +26,7 @@ export class HooklineApi extends HttpApi.make("hookline")
   // Bodies only: a body's unknown field is refused, never dropped. Headers and the query keep
   // `decodeOptions` (a request carries transport headers no schema lists).
   .annotate(HttpApi.PayloadParseOptions, commandDecodeOptions)
-  .annotate(OpenApi.Transform, documentLimit)
+  .annotate(OpenApi.Transform, documentApi)
   .annotate(OpenApi.Title, "Hookline")
   .annotate(OpenApi.Version, "1")
   .annotate(

@@ -13,6 +13,7 @@ interface Operation {
   readonly description?: string
   readonly parameters?: ReadonlyArray<{ readonly name: string; readonly in: string; readonly schema: Record<string, unknown> }>
   readonly requestBody?: { readonly required?: boolean }
+  readonly responses?: Record<string, { readonly content?: Record<string, { readonly schema?: { readonly $ref?: string } }> }>
 }
 
 /** Issue 12 (OpenAPI): the document a client generates from must describe every operation. */
@@ -44,5 +45,28 @@ describe("the OpenAPI document", () => {
     const rotate = paths["/v1/webhooks/{id}/rotate-secret"]?.post
     expect(rotate?.requestBody).toBeDefined()
     expect(rotate?.requestBody?.required).not.toBe(true)
+  })
+
+  it("lists 415 unsupported_media_type, with the error schema, on every operation that takes a body", async () => {
+    const response = await server.client.request("GET", "/openapi.json")
+    const paths: Record<string, Record<string, Operation>> = response.body.paths
+    const withBody = Object.entries(paths).flatMap(([path, item]) =>
+      Object.entries(item)
+        .filter(([, operation]) => operation.requestBody !== undefined)
+        .map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, operation }))
+    )
+    expect(withBody.map((o) => o.name)).toEqual(
+      expect.arrayContaining(["POST /v1/webhooks", "PATCH /v1/webhooks/{id}", "POST /v1/webhooks/{id}/rotate-secret", "POST /v1/events"])
+    )
+    const errorRef = paths["/v1/webhooks"]?.post?.responses?.["400"]?.content?.["application/json"]?.schema?.$ref
+    expect(errorRef).toBe("#/components/schemas/Error")
+    expect(response.body.components.schemas.Error.properties.error.required).toEqual(expect.arrayContaining(["code", "message"]))
+    for (const { name, operation } of withBody) {
+      expect(operation.responses?.["415"]?.content?.["application/json"]?.schema?.$ref, name).toBe(errorRef)
+    }
+    // A route without a body never meets it.
+    const get = Object.keys(paths["/v1/webhooks/{id}"]?.get?.responses ?? {})
+    expect(get).toContain("404")
+    expect(get).not.toContain("415")
   })
 })
