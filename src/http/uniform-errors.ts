@@ -53,24 +53,33 @@ const decoded = (text: string): string | undefined => {
   }
 }
 
+const isStorableSegment = (segment: string): boolean => {
+  const text = decoded(segment)
+  return text !== undefined && isStorableText(text)
+}
+
 /**
- * A path or query holding a NUL byte or invalid UTF-8 is the client's mistake, answered here before any
- * SQL runs: PostgreSQL refuses such text, and its error would read as a database outage (503). A path
- * names a resource, so it is a 404; a query parameter is a 400 naming the parameter.
+ * A path id holding a NUL byte or invalid UTF-8 must not reach PostgreSQL, which refuses such text (its
+ * error would read as a database outage, 503); yet it names no resource, exactly like a well-formed
+ * unknown id. So each such segment is escaped (`%00` becomes `%2500`) and the router hands the handler
+ * the text as it was sent on the wire: the request then takes the ordinary path (authentication, the
+ * route's own not-found code) and the message shows `%00`, never the raw byte. Undefined when the path
+ * is safe as it is.
  */
-const unsafeUrl = (url: string): HttpServerResponse.HttpServerResponse | undefined => {
-  const at = url.indexOf("?")
-  const path = at === -1 ? url : url.slice(0, at)
-  const pathText = decoded(path)
-  if (pathText === undefined || !isStorableText(pathText)) {
-    return errorResponse(404, {
-      code: "not_found",
-      message: "no resource has this path: it holds a NUL byte or invalid UTF-8"
-    })
-  }
-  if (at === -1) return undefined
+const escapedPath = (path: string): string | undefined => {
+  const segments = path.split("/")
+  if (segments.every(isStorableSegment)) return undefined
+  // Node's parser refuses raw control bytes in a request line: the unsafe text can only come from `%`.
+  return segments.map((segment) => (isStorableSegment(segment) ? segment : segment.replaceAll("%", "%25"))).join("/")
+}
+
+/**
+ * A query holding a NUL byte or invalid UTF-8 is the client's mistake, answered here before any SQL
+ * runs: a 400 naming the parameter.
+ */
+const unsafeQuery = (query: string): HttpServerResponse.HttpServerResponse | undefined => {
   const issues: Array<{ readonly path: string; readonly message: string }> = []
-  for (const pair of url.slice(at + 1).split("&")) {
+  for (const pair of query.split("&")) {
     const eq = pair.indexOf("=")
     const name = decoded((eq === -1 ? pair : pair.slice(0, eq)).replaceAll("+", " "))
     const value = eq === -1 ? "" : decoded(pair.slice(eq + 1).replaceAll("+", " "))
@@ -141,9 +150,19 @@ export const uniformErrors = (options: { readonly maxRequestBytes: number; reado
     HttpServerRequest.HttpServerRequest.use((request) => {
       const declared = Number(request.headers["content-length"] ?? "0")
       if (declared > options.maxRequestBytes) return Effect.succeed(tooLarge())
-      const refused = unsafeUrl(request.url)
+      const at = request.url.indexOf("?")
+      const refused = at === -1 ? undefined : unsafeQuery(request.url.slice(at + 1))
       if (refused !== undefined) return Effect.succeed(refused)
-      return app.pipe(
+      const path = escapedPath(at === -1 ? request.url : request.url.slice(0, at))
+      const served =
+        path === undefined
+          ? app
+          : Effect.provideService(
+              app,
+              HttpServerRequest.HttpServerRequest,
+              request.modify({ url: at === -1 ? path : path + request.url.slice(at) })
+            )
+      return served.pipe(
         Effect.provideService(HttpIncomingMessage.MaxBodySize, maxBodySize),
         Effect.map((response) => (response.status === unsupportedMediaType ? notJson(request) : response)),
         Effect.catchCause((cause) => fromCause(request, cause))

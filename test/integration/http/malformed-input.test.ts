@@ -5,6 +5,7 @@ import {
   isErrorShape,
   startTestServer,
   type Started,
+  testOperatorToken,
   webhookInput
 } from "../../support/http-server.js"
 
@@ -19,14 +20,52 @@ afterAll(() => server.stop())
 
 /** Issue 12: malformed input is answered at the edge with a 4xx in the error shape, never a 5xx. */
 describe("malformed input", () => {
-  it("answers a NUL byte or invalid UTF-8 in a path id with 404 and in a query with 400, before any SQL", async () => {
+  it("answers a path id holding a NUL byte or invalid UTF-8 as the route answers an unknown id, before any SQL", async () => {
+    const { accountId, key } = await createAccount(client, "pro")
+    const operator = testOperatorToken
+    const routes: ReadonlyArray<{
+      readonly method: string
+      readonly path: (id: string) => string
+      readonly token?: string
+      readonly json?: unknown
+      readonly code: string
+    }> = [
+      { method: "GET", path: (id) => `/v1/webhooks/${id}`, token: key, code: "webhook_not_found" },
+      { method: "PATCH", path: (id) => `/v1/webhooks/${id}`, token: key, json: { name: "x" }, code: "webhook_not_found" },
+      { method: "DELETE", path: (id) => `/v1/webhooks/${id}`, token: key, code: "webhook_not_found" },
+      { method: "POST", path: (id) => `/v1/webhooks/${id}/pause`, token: key, code: "webhook_not_found" },
+      { method: "POST", path: (id) => `/v1/webhooks/${id}/rotate-secret`, token: key, code: "webhook_not_found" },
+      { method: "GET", path: (id) => `/v1/webhooks/${id}/history`, token: key, code: "webhook_not_found" },
+      { method: "GET", path: (id) => `/v1/webhooks/${id}/deliveries?limit=5`, token: key, code: "webhook_not_found" },
+      { method: "POST", path: (id) => `/v1/webhooks/${id}/test`, token: key, code: "webhook_not_found" },
+      { method: "GET", path: (id) => `/v1/deliveries/${id}`, token: key, code: "delivery_not_found" },
+      { method: "POST", path: (id) => `/v1/deliveries/${id}/redeliver`, token: key, code: "delivery_not_found" },
+      { method: "GET", path: (id) => `/v1/events/${id}`, token: key, code: "event_not_found" },
+      { method: "GET", path: (id) => `/v1/admin/accounts/${id}/keys`, token: operator, code: "account_not_found" },
+      { method: "DELETE", path: (id) => `/v1/admin/accounts/${accountId}/keys/${id}`, token: operator, code: "api_key_not_found" },
+      // Without credentials a malformed id is no different either: 401, not a 404 that skips authentication.
+      { method: "GET", path: (id) => `/v1/webhooks/${id}`, code: "unauthorized" }
+    ]
+    for (const route of routes) {
+      const options = { ...(route.token === undefined ? {} : { token: route.token }), ...(route.json === undefined ? {} : { json: route.json }) }
+      const unknown = await client.request(route.method, route.path("wh_unknown"), options)
+      const name = `${route.method} ${route.path("wh_unknown")}`
+      expect(unknown.body.error?.code, name).toBe(route.code)
+      for (const id of ["%00", "wh%00abc", "%C3%28", "%FF", "%ED%A0%80"]) {
+        const malformed = await client.request(route.method, route.path(id), options)
+        const label = `${route.method} ${route.path(id)}`
+        expect(malformed.status, label).toBe(unknown.status)
+        expect(isErrorShape(malformed.body), label).toBe(true)
+        expect(malformed.body.error.code, label).toBe(route.code)
+        // Written as sent on the wire (`%00`), never as the raw byte or a replacement character.
+        expect(malformed.body.error.message, label).not.toMatch(/[\u0000-\u001f\ufffd]/)
+      }
+    }
+  })
+
+  it("answers a NUL byte or invalid UTF-8 in a query with 400, before any SQL", async () => {
     const { key } = await createAccount(client, "pro")
     const webhook = await client.request("POST", "/v1/webhooks", { token: key, json: webhookInput() })
-    for (const path of ["/v1/webhooks/%00", "/v1/deliveries/%00abc", "/v1/events/wh%00", "/v1/webhooks/%C3%28"]) {
-      const response = await client.request("GET", path, { token: key })
-      expect(response.status, path).toBe(404)
-      expect(isErrorShape(response.body), path).toBe(true)
-    }
     const query = await client.request("GET", `/v1/webhooks/${webhook.body.id}/deliveries?type=a%00b&since=%FF`, { token: key })
     expect(query.status).toBe(400)
     expect(query.body.error.code).toBe("validation_failed")
