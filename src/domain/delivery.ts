@@ -21,6 +21,19 @@ export const DeliveriesScheduled = Schema.TaggedStruct("DeliveriesScheduled", {
 })
 export type DeliveriesScheduled = typeof DeliveriesScheduled.Type
 
+/**
+ * What started an attempt: `schedule` (the first attempt and the retries of the delivery's schedule),
+ * `redeliver` (asked for one delivery), `recover` (asked for a window of exhausted ones), `probe` (the one
+ * attempt let through a half-open circuit). Attempts recorded before it was kept have none.
+ */
+export const attemptTriggers = ["schedule", "redeliver", "recover", "probe"] as const
+export const AttemptTrigger = Schema.Literals(attemptTriggers)
+export type AttemptTrigger = typeof AttemptTrigger.Type
+
+/** Why a delivery was asked for again: `recover` when it came with a window of others. */
+export const redeliveryReasons = ["redeliver", "recover"] as const
+export type RedeliveryReason = (typeof redeliveryReasons)[number]
+
 export const AttemptResponse = Schema.Struct({
   status: Schema.Number,
   headers: Schema.Record(Schema.String, Schema.String),
@@ -31,7 +44,9 @@ export const AttemptResponse = Schema.Struct({
 const attemptFields = {
   deliveryId: Schema.String,
   webhookId: Schema.String,
+  /** Counted over the delivery's whole life: a redelivery's first attempt follows the last one before it. */
   attempt: Schema.Number,
+  trigger: Schema.optionalKey(AttemptTrigger),
   at: Schema.String,
   durationMs: Schema.Number,
   url: Schema.String,
@@ -65,18 +80,46 @@ export type DeliveryExhausted = typeof DeliveryExhausted.Type
 export const RedeliveryRequested = Schema.TaggedStruct("RedeliveryRequested", {
   deliveryId: Schema.String,
   webhookId: Schema.String,
-  at: Schema.String
+  at: Schema.String,
+  /** Absent in requests recorded before it was kept: those were all `redeliver`. */
+  reason: Schema.optionalKey(Schema.Literals(redeliveryReasons))
 })
 export type RedeliveryRequested = typeof RedeliveryRequested.Type
 
-export const DeliveryEvent = Schema.Union([AttemptSucceeded, AttemptFailed, DeliveryExhausted, RedeliveryRequested])
+/**
+ * The delivery ends without being delivered: its webhook was deleted. An attempt already out when it was
+ * cancelled may still record its outcome after it; a success then counts (the receiver has it).
+ */
+export const DeliveryCancelled = Schema.TaggedStruct("DeliveryCancelled", {
+  deliveryId: Schema.String,
+  webhookId: Schema.String,
+  at: Schema.String,
+  reason: Schema.String
+})
+export type DeliveryCancelled = typeof DeliveryCancelled.Type
+
+export const DeliveryEvent = Schema.Union([
+  AttemptSucceeded,
+  AttemptFailed,
+  DeliveryExhausted,
+  RedeliveryRequested,
+  DeliveryCancelled
+])
 export type DeliveryEvent = typeof DeliveryEvent.Type
-export const deliveryEventTypes = ["AttemptSucceeded", "AttemptFailed", "DeliveryExhausted", "RedeliveryRequested"] as const
+export const deliveryEventTypes = [
+  "AttemptSucceeded",
+  "AttemptFailed",
+  "DeliveryExhausted",
+  "RedeliveryRequested",
+  "DeliveryCancelled"
+] as const
 
 /** Circuit breaker transitions, in `endpoint-<webhookId>`, with the evidence that caused them. */
 export const CircuitOpened = Schema.TaggedStruct("CircuitOpened", {
   webhookId: Schema.String,
   at: Schema.String,
+  /** The URL whose failures opened it: a restart that finds the webhook at another URL starts closed. */
+  url: Schema.optionalKey(Schema.String),
   until: Schema.String,
   cooldownMs: Schema.Number,
   failures: Schema.Array(Schema.Struct({ deliveryId: Schema.String, attempt: Schema.Number, errorClass: Schema.String }))
@@ -92,6 +135,40 @@ export const EndpointEvent = Schema.Union([CircuitOpened, CircuitHalfOpened, Cir
 export type EndpointEvent = typeof EndpointEvent.Type
 export const endpointEventTypes = ["CircuitOpened", "CircuitHalfOpened", "CircuitClosed"] as const
 
+/** A circuit transition as the webhook's history shows it, beside the changes of its settings. */
+export interface CircuitChange {
+  readonly type: EndpointEvent["_tag"]
+  readonly summary: string
+  readonly details: {
+    readonly [key: string]: string | number | ReadonlyArray<{ readonly deliveryId: string; readonly errorClass: string }>
+  }
+}
+
+export const describeCircuitChange = (event: EndpointEvent): CircuitChange => {
+  switch (event._tag) {
+    case "CircuitOpened": {
+      const classes = [...new Set(event.failures.map((f) => f.errorClass))].join(", ")
+      return {
+        type: event._tag,
+        summary: `circuit opened after ${event.failures.length} failed attempt${event.failures.length === 1 ? "" : "s"}` +
+          `${classes === "" ? "" : ` (${classes})`}; nothing is sent until a probe at ${event.until}`,
+        details: {
+          until: event.until,
+          cooldownMs: event.cooldownMs,
+          failures: event.failures.map((f) => ({ deliveryId: f.deliveryId, errorClass: f.errorClass })),
+          ...(event.url === undefined ? {} : { url: event.url })
+        }
+      }
+    }
+    case "CircuitHalfOpened":
+      return { type: event._tag, summary: "circuit half-open: one probe goes to the endpoint", details: {} }
+    case "CircuitClosed":
+      return event.reason === undefined
+        ? { type: event._tag, summary: "circuit closed: a probe succeeded", details: {} }
+        : { type: event._tag, summary: `circuit closed: ${event.reason}`, details: { reason: event.reason } }
+  }
+}
+
 /**
  * One delivery per (event, webhook), whoever computes it and however often: the id is derived from the
  * pair, so a dispatch repeated after a crash names the same deliveries.
@@ -99,4 +176,5 @@ export const endpointEventTypes = ["CircuitOpened", "CircuitHalfOpened", "Circui
 export const deliveryIdFor = (eventId: string, webhookId: string): string =>
   `dlv_${createHash("sha256").update(eventId).update("\u0000").update(webhookId).digest("base64url").slice(0, 26)}`
 
-export type DeliveryStatus = "pending" | "retrying" | "delivered" | "exhausted"
+export const deliveryStatuses = ["pending", "retrying", "delivered", "exhausted", "cancelled"] as const
+export type DeliveryStatus = (typeof deliveryStatuses)[number]

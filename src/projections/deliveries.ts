@@ -4,6 +4,7 @@ import {
   type AttemptFailed,
   type AttemptSucceeded,
   type DeliveriesScheduled,
+  type DeliveryCancelled,
   type DeliveryExhausted,
   deliveryEventTypes,
   type DeliveryStatus,
@@ -27,6 +28,8 @@ interface DeliveryRow {
   event_type: string
   status: DeliveryStatus
   attempts: number
+  schedule_base: number
+  next_trigger: NextTrigger
   created_at: string
   last_attempt_at: string | null
   next_attempt_at: string | null
@@ -35,10 +38,26 @@ interface DeliveryRow {
   seq: string
 }
 
-type DeliveryPatch = Pick<
-  DeliveryRow,
-  "delivery_id" | "status" | "attempts" | "last_attempt_at" | "next_attempt_at" | "last_response_status" | "last_error"
->
+/** What the next attempt will be started by; a probe is decided when it is sent, not here. */
+type NextTrigger = "schedule" | "redeliver" | "recover"
+
+/**
+ * A change to a delivery recorded before this batch. Attempts are counted (each batch is applied exactly
+ * once), not taken from the events: attempts recorded before numbering went across redeliveries restart
+ * at 1 after each, and a count is right for both.
+ */
+interface DeliveryPatch {
+  delivery_id: string
+  status: DeliveryStatus
+  attempts_added: number
+  /** Attempts added in this batch when it was last asked for again; null: not asked for in this batch. */
+  base_added: number | null
+  next_trigger: NextTrigger
+  last_attempt_at: string | null
+  next_attempt_at: string | null
+  last_response_status: number | null
+  last_error: string | null
+}
 
 interface HealthPatch {
   webhook_id: string
@@ -51,7 +70,16 @@ interface HealthPatch {
   last_failure_at: string | null
   first_failure_at: string | null
   circuit_state: string | null
+  circuit_since: string | null
   circuit_until: string | null
+}
+
+/** Attempts of one webhook in one hour: the success rate over a day is read from 24 of these. */
+interface HourPatch {
+  webhook_id: string
+  hour: string
+  successes: number
+  failures: number
 }
 
 type Payload<T> = Omit<T, "_tag">
@@ -60,10 +88,20 @@ type Payload<T> = Omit<T, "_tag">
 // which would cost more than the rest of the projection on the delivery hot path.
 const data = <T>(event: RecordedEvent): Payload<T> => event.data as Payload<T>
 
+const hourOf = (at: string): string => `${at.slice(0, 13)}:00:00Z`
+
+/**
+ * The status after a change. An outcome recorded after a cancellation (its attempt was already out)
+ * cannot reopen the delivery: only a success changes it, since the receiver has it then.
+ */
+const nextStatus = (current: DeliveryStatus | undefined, next: DeliveryStatus): DeliveryStatus =>
+  current === "cancelled" && (next === "retrying" || next === "exhausted") ? "cancelled" : next
+
 const fold = (events: ReadonlyArray<RecordedEvent>) => {
   const inserts = new Map<string, DeliveryRow>()
   const patches = new Map<string, DeliveryPatch>()
   const health = new Map<string, HealthPatch>()
+  const hours = new Map<string, HourPatch>()
 
   const healthOf = (webhookId: string): HealthPatch => {
     let h = health.get(webhookId)
@@ -78,6 +116,7 @@ const fold = (events: ReadonlyArray<RecordedEvent>) => {
         last_failure_at: null,
         first_failure_at: null,
         circuit_state: null,
+        circuit_since: null,
         circuit_until: null
       }
       health.set(webhookId, h)
@@ -85,26 +124,60 @@ const fold = (events: ReadonlyArray<RecordedEvent>) => {
     return h
   }
 
-  const patch = (deliveryId: string, change: Omit<DeliveryPatch, "delivery_id">) => {
+  const hourOfAttempt = (webhookId: string, at: string): HourPatch => {
+    const hour = hourOf(at)
+    const key = `${webhookId}\u0000${hour}`
+    let h = hours.get(key)
+    if (h === undefined) {
+      h = { webhook_id: webhookId, hour, successes: 0, failures: 0 }
+      hours.set(key, h)
+    }
+    return h
+  }
+
+  interface Change {
+    readonly status: DeliveryStatus
+    readonly attempt: boolean
+    readonly redelivered?: NextTrigger
+    readonly last_attempt_at: string | null
+    readonly next_attempt_at: string | null
+    readonly last_response_status: number | null
+    readonly last_error: string | null
+  }
+
+  const apply = (deliveryId: string, change: Change) => {
     const row = inserts.get(deliveryId)
     if (row !== undefined) {
-      Object.assign(row, {
-        ...change,
-        attempts: Math.max(row.attempts, change.attempts),
-        last_attempt_at: change.last_attempt_at ?? row.last_attempt_at,
-        last_response_status: change.last_response_status ?? row.last_response_status
-      })
+      row.status = nextStatus(row.status, change.status)
+      if (change.attempt) row.attempts++
+      if (change.redelivered !== undefined) {
+        row.schedule_base = row.attempts
+        row.next_trigger = change.redelivered
+      } else if (change.attempt) row.next_trigger = "schedule"
+      row.last_attempt_at = change.last_attempt_at ?? row.last_attempt_at
+      row.next_attempt_at = row.status === "cancelled" ? null : change.next_attempt_at
+      row.last_response_status = change.last_response_status ?? row.last_response_status
+      row.last_error = change.last_error
       return
     }
     const previous = patches.get(deliveryId)
+    const attemptsAdded = (previous?.attempts_added ?? 0) + (change.attempt ? 1 : 0)
+    const status = nextStatus(previous?.status, change.status)
     patches.set(deliveryId, {
       delivery_id: deliveryId,
-      ...change,
-      attempts: Math.max(previous?.attempts ?? 0, change.attempts),
+      status,
+      attempts_added: attemptsAdded,
+      base_added: change.redelivered !== undefined ? attemptsAdded : previous?.base_added ?? null,
+      next_trigger: change.redelivered ?? (change.attempt ? "schedule" : previous?.next_trigger ?? "schedule"),
       last_attempt_at: change.last_attempt_at ?? previous?.last_attempt_at ?? null,
-      last_response_status: change.last_response_status ?? previous?.last_response_status ?? null
+      next_attempt_at: status === "cancelled" ? null : change.next_attempt_at,
+      last_response_status: change.last_response_status ?? previous?.last_response_status ?? null,
+      last_error: change.last_error
     })
   }
+
+  const lastErrorOf = (deliveryId: string) =>
+    inserts.get(deliveryId)?.last_error ?? patches.get(deliveryId)?.last_error ?? null
 
   for (const event of events) {
     switch (event.type) {
@@ -119,6 +192,8 @@ const fold = (events: ReadonlyArray<RecordedEvent>) => {
             event_type: d.eventType,
             status: "pending",
             attempts: 0,
+            schedule_base: 0,
+            next_trigger: "schedule",
             created_at: d.scheduledAt,
             last_attempt_at: null,
             next_attempt_at: d.scheduledAt,
@@ -131,9 +206,9 @@ const fold = (events: ReadonlyArray<RecordedEvent>) => {
       }
       case "AttemptSucceeded": {
         const d = data<AttemptSucceeded>(event)
-        patch(d.deliveryId, {
+        apply(d.deliveryId, {
           status: "delivered",
-          attempts: d.attempt,
+          attempt: true,
           last_attempt_at: d.at,
           next_attempt_at: null,
           last_response_status: d.status ?? null,
@@ -145,13 +220,14 @@ const fold = (events: ReadonlyArray<RecordedEvent>) => {
         h.trailing_failures = 0
         h.first_failure_at = null
         h.last_success_at = d.at
+        hourOfAttempt(d.webhookId, d.at).successes++
         break
       }
       case "AttemptFailed": {
         const d = data<AttemptFailed>(event)
-        patch(d.deliveryId, {
+        apply(d.deliveryId, {
           status: d.nextAttemptAt === null ? "exhausted" : "retrying",
-          attempts: d.attempt,
+          attempt: true,
           last_attempt_at: d.at,
           next_attempt_at: d.nextAttemptAt,
           last_response_status: d.status ?? null,
@@ -162,25 +238,27 @@ const fold = (events: ReadonlyArray<RecordedEvent>) => {
         h.trailing_failures++
         h.first_failure_at ??= d.at
         h.last_failure_at = d.at
+        hourOfAttempt(d.webhookId, d.at).failures++
         break
       }
       case "DeliveryExhausted": {
         const d = data<DeliveryExhausted>(event)
-        patch(d.deliveryId, {
+        apply(d.deliveryId, {
           status: "exhausted",
-          attempts: d.attempts,
+          attempt: false,
           last_attempt_at: null,
           next_attempt_at: null,
           last_response_status: null,
-          last_error: inserts.get(d.deliveryId)?.last_error ?? patches.get(d.deliveryId)?.last_error ?? null
+          last_error: lastErrorOf(d.deliveryId)
         })
         break
       }
       case "RedeliveryRequested": {
         const d = data<RedeliveryRequested>(event)
-        patch(d.deliveryId, {
+        apply(d.deliveryId, {
           status: "pending",
-          attempts: 0,
+          attempt: false,
+          redelivered: d.reason ?? "redeliver",
           last_attempt_at: null,
           next_attempt_at: d.at,
           last_response_status: null,
@@ -188,28 +266,49 @@ const fold = (events: ReadonlyArray<RecordedEvent>) => {
         })
         break
       }
+      case "DeliveryCancelled": {
+        const d = data<DeliveryCancelled>(event)
+        apply(d.deliveryId, {
+          status: "cancelled",
+          attempt: false,
+          last_attempt_at: null,
+          next_attempt_at: null,
+          last_response_status: null,
+          last_error: `cancelled: ${d.reason}`.slice(0, 500)
+        })
+        break
+      }
       case "CircuitOpened":
       case "CircuitHalfOpened":
       case "CircuitClosed": {
-        const d = event.data as { webhookId: string; until?: string }
+        const d = event.data as { webhookId: string; at: string; until?: string }
         const h = healthOf(d.webhookId)
         h.circuit_state = event.type === "CircuitOpened" ? "open" : event.type === "CircuitHalfOpened" ? "half_open" : "closed"
+        h.circuit_since = d.at
         h.circuit_until = d.until ?? null
         break
       }
     }
   }
-  return { inserts: [...inserts.values()], patches: [...patches.values()], health: [...health.values()] }
+  return {
+    inserts: [...inserts.values()],
+    patches: [...patches.values()],
+    health: [...health.values()],
+    hours: [...hours.values()]
+  }
 }
 
+export const deliveriesProjectionName = "deliveries"
+
 export const deliveriesProjection: Projection = {
-  name: "deliveries",
-  // 2: the account-wide delivery log's index.
-  version: 2,
+  name: deliveriesProjectionName,
+  // 2: the account-wide delivery log's index. 3: attempts counted across redeliveries, what starts the
+  // next one, cancellation, circuit since when, attempts by the hour.
+  version: 3,
   eventTypes: ["DeliveriesScheduled", ...deliveryEventTypes, ...endpointEventTypes],
   // An attempt's request and response are read from its stream when asked for, never here.
   omitFields: ["requestHeaders", "response", "url"],
-  tables: ["deliveries", "endpoint_health"],
+  tables: ["deliveries", "endpoint_health", "endpoint_attempts_hourly"],
   createTables: (t) => [
     `CREATE TABLE ${t("deliveries")} (
        delivery_id text PRIMARY KEY,
@@ -219,6 +318,8 @@ export const deliveriesProjection: Projection = {
        event_type text NOT NULL,
        status text NOT NULL,
        attempts integer NOT NULL,
+       schedule_base integer NOT NULL,
+       next_trigger text NOT NULL,
        created_at timestamptz NOT NULL,
        last_attempt_at timestamptz,
        next_attempt_at timestamptz,
@@ -229,6 +330,8 @@ export const deliveriesProjection: Projection = {
     `CREATE INDEX ${t("deliveries")}_by_account ON ${t("deliveries")} (account_id, seq DESC, delivery_id DESC)`,
     `CREATE INDEX ${t("deliveries")}_by_event ON ${t("deliveries")} (event_id)`,
     `CREATE INDEX ${t("deliveries")}_due ON ${t("deliveries")} (next_attempt_at) WHERE status IN ('pending', 'retrying')`,
+    // A webhook's backlog (health view, cancellation on delete) without crossing its whole log.
+    `CREATE INDEX ${t("deliveries")}_open_by_webhook ON ${t("deliveries")} (webhook_id) WHERE status IN ('pending', 'retrying')`,
     `CREATE TABLE ${t("endpoint_health")} (
        webhook_id text PRIMARY KEY,
        successes bigint NOT NULL DEFAULT 0,
@@ -238,17 +341,25 @@ export const deliveriesProjection: Projection = {
        last_failure_at timestamptz,
        first_failure_at timestamptz,
        circuit_state text NOT NULL DEFAULT 'closed',
-       circuit_until timestamptz)`
+       circuit_since timestamptz,
+       circuit_until timestamptz)`,
+    `CREATE TABLE ${t("endpoint_attempts_hourly")} (
+       webhook_id text NOT NULL,
+       hour timestamptz NOT NULL,
+       successes integer NOT NULL,
+       failures integer NOT NULL,
+       PRIMARY KEY (webhook_id, hour))`
   ],
   apply: (events, t) =>
     Effect.gen(function* () {
       const sql = yield* SqlClient
-      const { inserts, patches, health } = fold(events)
+      const { inserts, patches, health, hours } = fold(events)
       if (inserts.length > 0) {
         yield* sql.unsafe(
           `INSERT INTO ${t("deliveries")}
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(delivery_id text, webhook_id text, account_id text,
-             event_id text, event_type text, status text, attempts integer, created_at timestamptz,
+             event_id text, event_type text, status text, attempts integer, schedule_base integer,
+             next_trigger text, created_at timestamptz,
              last_attempt_at timestamptz, next_attempt_at timestamptz, last_response_status integer,
              last_error text, seq bigint)
            ON CONFLICT (delivery_id) DO NOTHING`,
@@ -257,15 +368,22 @@ export const deliveriesProjection: Projection = {
       }
       if (patches.length > 0) {
         yield* sql.unsafe(
+          // Same rules as `nextStatus` and `apply` above, for the rows written before this batch.
           `UPDATE ${t("deliveries")} AS d SET
-             status = u.status,
-             attempts = CASE WHEN u.status = 'pending' THEN u.attempts ELSE greatest(d.attempts, u.attempts) END,
+             status = CASE WHEN d.status = 'cancelled' AND u.status IN ('retrying', 'exhausted') THEN d.status
+                           ELSE u.status END,
+             attempts = d.attempts + u.attempts_added,
+             schedule_base = CASE WHEN u.base_added IS NULL THEN d.schedule_base ELSE d.attempts + u.base_added END,
+             next_trigger = CASE WHEN u.base_added IS NULL AND u.attempts_added = 0 THEN d.next_trigger
+                                 ELSE u.next_trigger END,
              last_attempt_at = coalesce(u.last_attempt_at, d.last_attempt_at),
-             next_attempt_at = u.next_attempt_at,
+             next_attempt_at = CASE WHEN d.status = 'cancelled' AND u.status IN ('retrying', 'exhausted') THEN NULL
+                                    ELSE u.next_attempt_at END,
              last_response_status = coalesce(u.last_response_status, d.last_response_status),
              last_error = u.last_error
-           FROM jsonb_to_recordset($1::jsonb) AS u(delivery_id text, status text, attempts integer,
-             last_attempt_at timestamptz, next_attempt_at timestamptz, last_response_status integer, last_error text)
+           FROM jsonb_to_recordset($1::jsonb) AS u(delivery_id text, status text, attempts_added integer,
+             base_added integer, next_trigger text, last_attempt_at timestamptz, next_attempt_at timestamptz,
+             last_response_status integer, last_error text)
            WHERE d.delivery_id = u.delivery_id AND d.delivery_id = ANY($2::text[])`,
           // The key list makes the planner look the rows up by key: joined to jsonb_to_recordset alone
           // (assumed 100 rows) it scanned the whole table on every batch.
@@ -275,12 +393,12 @@ export const deliveriesProjection: Projection = {
       if (health.length > 0) {
         yield* sql.unsafe(
           `INSERT INTO ${t("endpoint_health")} AS e (webhook_id, successes, failures, consecutive_failures,
-             last_success_at, last_failure_at, first_failure_at, circuit_state, circuit_until)
+             last_success_at, last_failure_at, first_failure_at, circuit_state, circuit_since, circuit_until)
            SELECT h.webhook_id, h.successes, h.failures, h.trailing_failures, h.last_success_at, h.last_failure_at,
-                  h.first_failure_at, coalesce(h.circuit_state, 'closed'), h.circuit_until
+                  h.first_failure_at, coalesce(h.circuit_state, 'closed'), h.circuit_since, h.circuit_until
              FROM jsonb_to_recordset($1::jsonb) AS h(webhook_id text, successes bigint, failures bigint,
                trailing_failures integer, reset boolean, last_success_at timestamptz, last_failure_at timestamptz,
-               first_failure_at timestamptz, circuit_state text, circuit_until timestamptz)
+               first_failure_at timestamptz, circuit_state text, circuit_since timestamptz, circuit_until timestamptz)
            ON CONFLICT (webhook_id) DO UPDATE SET
              successes = e.successes + excluded.successes,
              failures = e.failures + excluded.failures,
@@ -291,6 +409,7 @@ export const deliveriesProjection: Projection = {
              first_failure_at = CASE WHEN excluded.last_success_at IS NOT NULL THEN excluded.first_failure_at
                                      ELSE coalesce(e.first_failure_at, excluded.first_failure_at) END,
              circuit_state = e.circuit_state,
+             circuit_since = e.circuit_since,
              circuit_until = e.circuit_until`,
           [JSON.stringify(health)]
         )
@@ -298,12 +417,25 @@ export const deliveriesProjection: Projection = {
         const circuits = health.filter((h) => h.circuit_state !== null)
         if (circuits.length > 0) {
           yield* sql.unsafe(
-            `UPDATE ${t("endpoint_health")} AS e SET circuit_state = c.circuit_state, circuit_until = c.circuit_until
-               FROM jsonb_to_recordset($1::jsonb) AS c(webhook_id text, circuit_state text, circuit_until timestamptz)
+            `UPDATE ${t("endpoint_health")} AS e SET circuit_state = c.circuit_state, circuit_since = c.circuit_since,
+                    circuit_until = c.circuit_until
+               FROM jsonb_to_recordset($1::jsonb) AS c(webhook_id text, circuit_state text, circuit_since timestamptz,
+                 circuit_until timestamptz)
               WHERE e.webhook_id = c.webhook_id`,
             [JSON.stringify(circuits)]
           )
         }
+      }
+      if (hours.length > 0) {
+        yield* sql.unsafe(
+          `INSERT INTO ${t("endpoint_attempts_hourly")} AS a (webhook_id, hour, successes, failures)
+           SELECT h.webhook_id, h.hour, h.successes, h.failures
+             FROM jsonb_to_recordset($1::jsonb) AS h(webhook_id text, hour timestamptz, successes integer, failures integer)
+           ON CONFLICT (webhook_id, hour) DO UPDATE SET
+             successes = a.successes + excluded.successes,
+             failures = a.failures + excluded.failures`,
+          [JSON.stringify(hours)]
+        )
       }
     })
 }
