@@ -163,6 +163,8 @@ export const make = Effect.gen(function* () {
             eventId: handover.eventId,
             body,
             attempt: 1,
+            retryAttempt: 1,
+            trigger: "schedule",
             correlationId: handover.correlationId
           })
         }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto"
 import type { KeyObject } from "node:crypto"
 import { Context, Deferred, Duration, Effect, Option, Queue, Result, Scope, Semaphore } from "effect"
 import { attemptDuration, attemptFailed, attemptSucceeded, deliveryExhausted, webhookAttempts } from "../metrics.js"
+import type { AttemptTrigger } from "../domain/delivery.js"
 import * as Webhook from "../domain/webhook.js"
 import { deliveryStream, endpointStream } from "../domain/streams.js"
 import type { LogPosition, NewEvent, StreamAppend } from "../eventstore/types.js"
@@ -20,7 +21,12 @@ export interface DeliveryJob {
   readonly eventId: string
   /** The envelope, serialised once per event and shared by all its deliveries. */
   readonly body: string
+  /** The attempt's number over the delivery's whole life, redeliveries included. */
   readonly attempt: number
+  /** Its place in the retry schedule: 1 for the first attempt and for the first after a redelivery. */
+  readonly retryAttempt: number
+  /** What asked for it; an attempt let through a half-open circuit is recorded as the probe instead. */
+  readonly trigger: Exclude<AttemptTrigger, "probe">
   /** The publishing request's correlation id, carried onto every attempt's event. */
   readonly correlationId?: string | undefined
 }
@@ -51,6 +57,8 @@ export interface ActorEnvironment {
   /** What the log says of the endpoint when its actor starts: circuit state and failing streak. */
   readonly restore: (webhookId: string) => Effect.Effect<{
     readonly circuit: Circuit.CircuitState<FailureEvidence>
+    /** The URL the circuit last opened for, when recorded: a webhook found at another URL starts closed. */
+    readonly circuitUrl: string | undefined
     readonly failingSince: number | undefined
   }>
   /**
@@ -113,8 +121,8 @@ const actorOn = (
   // Mutable state owned by this actor's fibers alone (one JavaScript thread: no torn updates).
   let stopped = false
   let inFlight = 0
-  // Deliveries whose request is out (or queued at the global limit): a Set, not a count, so a worker's
-  // exit clears its own entry however the attempt ended.
+  // Deliveries whose request is out: a Set, not a count, so a worker's exit clears its own entry however
+  // the attempt ended.
   const sending = new Set<string>()
   let workers = 0
   let idleWorkers = 0
@@ -156,7 +164,14 @@ const actorOn = (
     type: transition._tag,
     data:
       transition._tag === "CircuitOpened"
-        ? { webhookId, at: iso(now), until: iso(transition.until), cooldownMs: transition.cooldownMs, failures: transition.failures }
+        ? {
+          webhookId,
+          at: iso(now),
+          ...(circuitUrl === undefined ? {} : { url: circuitUrl }),
+          until: iso(transition.until),
+          cooldownMs: transition.cooldownMs,
+          failures: transition.failures
+        }
         : transition._tag === "CircuitClosed" && transition.reason !== undefined
         ? { webhookId, at: iso(now), reason: transition.reason }
         : { webhookId, at: iso(now) },
@@ -215,18 +230,21 @@ const actorOn = (
     return recordTransition(step, Date.now(), deliveryId)
   }
 
-  /** Waits while the circuit is open (`deliveryId`: the delivery waiting, named if it gets the probe). */
-  const passCircuit = (deliveryId: string): Effect.Effect<void> =>
+  /**
+   * Waits while the circuit is open (`deliveryId`: the delivery waiting, named if it gets the probe).
+   * Succeeds with true when this attempt is the probe.
+   */
+  const passCircuit = (deliveryId: string): Effect.Effect<boolean> =>
     Effect.suspend(() => {
       const followed = followUrl(env.directory.settings(webhookId)?.url, deliveryId)
-      if (circuit._tag === "Closed") return followed
+      if (circuit._tag === "Closed") return Effect.as(followed, false)
       const now = Date.now()
       const check = Circuit.canSend<FailureEvidence>(circuit, now, env.circuit)
       circuit = check.state
-      const after =
+      const after: Effect.Effect<boolean> =
         check.decision._tag === "Wait"
           ? Effect.andThen(Effect.sleep(Duration.millis(Math.min(check.decision.ms, 1000))), passCircuit(deliveryId))
-          : Effect.void
+          : Effect.succeed(check.decision._tag === "Probe")
       return Effect.andThen(
         followed,
         Option.isNone(check.transition) ? after : Effect.andThen(recordTransition(check, now, deliveryId), after)
@@ -280,13 +298,22 @@ const actorOn = (
     return Effect.andThen(spaced, window)
   }
 
-  const outcomeEvents = (job: DeliveryJob, webhook: Webhook.Webhook, url: string, headers: Record<string, string>, outcome: SendOutcome, startedAt: number) => {
+  const outcomeEvents = (
+    job: DeliveryJob,
+    trigger: AttemptTrigger,
+    webhook: Webhook.Webhook,
+    url: string,
+    headers: Record<string, string>,
+    outcome: SendOutcome,
+    startedAt: number
+  ) => {
     const now = Date.now()
     const verdict = classifyOutcome(outcome, now)
     const base = {
       deliveryId: job.deliveryId,
       webhookId,
       attempt: job.attempt,
+      trigger,
       at: iso(startedAt),
       durationMs: Math.round(outcome.durationMs),
       url,
@@ -312,7 +339,7 @@ const actorOn = (
         ? Option.none()
         : nextAttemptDelayWithRetryAfter(
             webhook.retrySchedule ?? env.defaultRetrySchedule,
-            job.attempt,
+            job.retryAttempt,
             Math.random,
             verdict._tag === "RetryAfter" ? Option.some(verdict.retryAfterMs) : Option.none()
           )
@@ -337,7 +364,7 @@ const actorOn = (
 
   const attempt = Effect.fnUntraced(function* (job: DeliveryJob, taken: Webhook.Webhook) {
     // A closed circuit, the same URL and no rate limit, the common case, cost no Effect steps.
-    if (circuit._tag !== "Closed" || taken.url !== circuitUrl) yield* passCircuit(job.deliveryId)
+    const probe = circuit._tag !== "Closed" || taken.url !== circuitUrl ? yield* passCircuit(job.deliveryId) : false
     const startedAt = taken.rateLimit !== null ? yield* passRateLimit(taken.rateLimit) : Date.now()
     // The settings again: a change made while this job waited at the circuit or the rate limit (URL,
     // headers, secret) applies to this attempt, not the next.
@@ -362,11 +389,16 @@ const actorOn = (
     // Stopping while it waited at the circuit or the rate limit: nothing was sent, so the job is left to
     // the log; the worker parks until the actor's scope interrupts it (which releases the job).
     if (env.draining()) return yield* Effect.never
-    sending.add(job.deliveryId)
     const outcome = yield* env.globalLimit.withPermit(
-      env.sender.send({ url: urlOf(webhook.url), headers, body: job.body, timeoutMs: env.timeoutMs })
+      Effect.suspend(() => {
+        // Checked again once the permit is had: a worker queued at the global limit when the stop began
+        // has sent nothing, so the stop does not wait for it.
+        if (env.draining()) return Effect.never
+        sending.add(job.deliveryId)
+        return env.sender.send({ url: urlOf(webhook.url), headers, body: job.body, timeoutMs: env.timeoutMs })
+      })
     )
-    const result = outcomeEvents(job, webhook, webhook.url, headers, outcome, startedAt)
+    const result = outcomeEvents(job, probe ? "probe" : job.trigger, webhook, webhook.url, headers, outcome, startedAt)
     const now = Date.now()
     // A result from the URL before a change says nothing of the endpoint the circuit now watches.
     const step: Circuit.CircuitStep<FailureEvidence> = webhook.url !== circuitUrl
@@ -480,7 +512,8 @@ const actorOn = (
     )
     const restored = yield* env.restore(webhookId)
     circuit = restored.circuit
-    circuitUrl = env.directory.settings(webhookId)?.url
+    // The first attempt's `followUrl` closes a restored circuit that opened for another URL.
+    circuitUrl = restored.circuitUrl ?? env.directory.settings(webhookId)?.url
     failingSince = restored.failingSince
     scope = yield* Effect.scope
     yield* startWorker

@@ -11,6 +11,7 @@ import { LogNotifications } from "../eventstore/notifications.js"
 import { LogPosition } from "../eventstore/types.js"
 import { ProjectionRunner } from "../projections/runner.js"
 import { supervised } from "../supervise.js"
+import { cancelDeliveries, webhookDeletedReason } from "./cancellation.js"
 import * as Circuit from "./circuit-breaker.js"
 import {
   type ActorEnvironment,
@@ -56,6 +57,8 @@ interface DueRow {
   readonly webhook_id: string
   readonly event_id: string
   readonly attempts: number
+  readonly schedule_base: number
+  readonly next_trigger: "schedule" | "redeliver" | "recover"
 }
 
 export const make = Effect.gen(function* () {
@@ -90,10 +93,12 @@ export const make = Effect.gen(function* () {
     Effect.gen(function* () {
       const transitions = yield* store.readStream(endpointStream(webhookId))
       let circuit = Circuit.initialState<FailureEvidence>()
+      let openedFor: string | undefined
       for (const event of transitions) {
         const decoded = endpointCodec.decode(event)
         if (Result.isFailure(decoded)) continue
         const t = decoded.success
+        if (t._tag === "CircuitOpened") openedFor = t.url
         circuit = Circuit.evolve(
           circuit,
           t._tag === "CircuitOpened"
@@ -105,11 +110,16 @@ export const make = Effect.gen(function* () {
       const health = yield* sql<{ first_failure_at: Date | null }>`
         SELECT first_failure_at FROM endpoint_health WHERE webhook_id = ${webhookId}`
       const first = health[0]?.first_failure_at
-      return { circuit, failingSince: first === null || first === undefined ? undefined : first.getTime() }
+      return {
+        circuit,
+        circuitUrl: circuit._tag === "Closed" ? undefined : openedFor,
+        failingSince: first === null || first === undefined ? undefined : first.getTime()
+      }
     }).pipe(
       Effect.catchCause((cause) =>
         Effect.as(Effect.logWarning(`could not restore endpoint ${webhookId}; starting closed`, cause), {
           circuit: Circuit.initialState<FailureEvidence>(),
+          circuitUrl: undefined,
           failingSince: undefined
         })
       )
@@ -248,12 +258,14 @@ export const make = Effect.gen(function* () {
       done++
     }
     released.splice(0, done)
-    const skip = [...directory.inactive()]
+    // A deleted webhook's deliveries are taken, to be cancelled: those its deletion did not see (scheduled
+    // for an event published just before it) or could not finish (the process died).
+    const skip = directory.inactive().filter((webhookId) => directory.status(webhookId) !== "deleted")
     for (const [webhookId, actor] of actors) {
       if (actor.backlog() >= settings.mailboxCapacity) skip.push(webhookId)
     }
     const rows = yield* sql.unsafe<DueRow>(
-      `SELECT delivery_id, webhook_id, event_id, attempts FROM deliveries
+      `SELECT delivery_id, webhook_id, event_id, attempts, schedule_base, next_trigger FROM deliveries
         WHERE status IN ('pending', 'retrying')
           AND next_attempt_at <= now() - (CASE WHEN status = 'pending' AND attempts = 0
                                                THEN $1::int ELSE 0 END) * interval '1 second'
@@ -262,6 +274,15 @@ export const make = Effect.gen(function* () {
         LIMIT $3`,
       [freshGraceSeconds, skip, scanLimit]
     )
+    const orphans = rows.filter((r) => directory.status(r.webhook_id) === "deleted")
+    if (orphans.length > 0) {
+      yield* cancelDeliveries(
+        store,
+        orphans.map((r) => ({ deliveryId: r.delivery_id, webhookId: r.webhook_id })),
+        webhookDeletedReason,
+        { actor: { kind: "system" } }
+      )
+    }
     const candidates = rows.filter((r) => !held.has(r.delivery_id) && directory.status(r.webhook_id) === "active")
     if (candidates.length === 0) return
     const envelopes = yield* loadEnvelopes([...new Set(candidates.map((r) => r.event_id))]).pipe(
@@ -276,6 +297,8 @@ export const make = Effect.gen(function* () {
         eventId: row.event_id,
         body: envelope(published.source),
         attempt: row.attempts + 1,
+        retryAttempt: row.attempts - row.schedule_base + 1,
+        trigger: row.next_trigger,
         correlationId: published.correlationId
       })
     }

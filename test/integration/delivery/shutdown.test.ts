@@ -89,4 +89,46 @@ describe("stopping the engine", () => {
       }),
     30_000
   )
+
+  it.live(
+    "does not wait for a worker queued at the global limit: it sent nothing, and its delivery stays in the log",
+    () =>
+      Effect.gen(function* () {
+        const url = yield* Effect.promise(createTestDatabase)
+        const slow = yield* receiver((_, res) => {
+          setTimeout(() => {
+            res.writeHead(200)
+            res.end()
+          }, 1500)
+        })
+        const other = yield* receiver((_, res) => {
+          res.writeHead(200)
+          res.end()
+        })
+        // One request at a time across all endpoints: the second webhook's worker queues behind the first.
+        const limited = { ...settings, globalConcurrency: 1 }
+        const first = yield* Effect.gen(function* () {
+          const busy = yield* createWebhook({ url: slow.url, events: ["user.updated"] })
+          yield* publish(1, { type: "user.updated" })
+          yield* eventually(Effect.sync(() => slow.requests.length), (n) => n === 1)
+          const queued = yield* createWebhook({ url: other.url })
+          yield* publish(1)
+          // Long enough for the second delivery to reach its actor and queue at the global permit.
+          yield* Effect.sleep("300 millis")
+          return { busy, queued, stopping: Date.now() }
+        }).pipe(Effect.provide(engineOn(url, limited)))
+        const stoppedAt = Date.now()
+        // The stop waited for the request out (about 1.5 s), then sent nothing more.
+        expect(other.requests.length).toBe(0)
+        yield* Effect.gen(function* () {
+          expect(yield* attemptsOf(first.busy)).toEqual(["AttemptSucceeded"])
+          expect(yield* attemptsOf(first.queued)).toEqual([])
+          // Not lost: the next start delivers it.
+          yield* eventually(Effect.sync(() => other.requests.length), (n) => n === 1)
+          expect(other.requests.length).toBe(1)
+        }).pipe(Effect.provide(engineOn(url, settings)))
+        console.log(`stop with a worker queued at the global limit: ${stoppedAt - first.stopping} ms`)
+      }),
+    30_000
+  )
 })

@@ -29,7 +29,9 @@ const job = (n: number, attempt: number): DeliveryJob => ({
   webhookId,
   eventId: `evt_${n}`,
   body: JSON.stringify({ id: `evt_${n}`, data: "body-content" }),
-  attempt
+  attempt,
+  retryAttempt: attempt,
+  trigger: "schedule"
 })
 
 interface Line {

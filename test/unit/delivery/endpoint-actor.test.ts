@@ -17,7 +17,9 @@ const job = (n: number): DeliveryJob => ({
   webhookId,
   eventId: `evt_${n}`,
   body: JSON.stringify({ id: `evt_${n}` }),
-  attempt: 1
+  attempt: 1,
+  retryAttempt: 1,
+  trigger: "schedule"
 })
 
 const actorWith = (options: {
