@@ -3,14 +3,30 @@ import { Context, Effect, Layer, Option, Result } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import { deliveryCodec, publishedEventCodec } from "../domain/codecs.js"
-import { deliveryIdFor } from "../domain/delivery.js"
+import {
+  type AttemptTrigger,
+  deliveryIdFor,
+  type DeliveryStatus,
+  type RedeliveryReason,
+  type RedeliveryRequested
+} from "../domain/delivery.js"
+import { WebhookAlreadyDeleted } from "../domain/errors.js"
+import { appendToEachDelivery } from "../delivery/cancellation.js"
 import * as PublishedEvent from "../domain/published-event.js"
 import { deliveryStream, eventStream } from "../domain/streams.js"
 import { EventStore } from "../eventstore/event-store.js"
 import type { AppendError, EventStoreUnavailable } from "../eventstore/errors.js"
-import { LogPosition } from "../eventstore/types.js"
 import { ProjectionRunner } from "../projections/runner.js"
 import { type Caller, eventMetadata } from "./caller.js"
+
+/**
+ * Why a delivery that is due is not being attempted: its webhook is paused or disabled, or its endpoint's
+ * circuit is open (a probe decides when it closes).
+ */
+export type WaitingReason = "webhook_paused" | "webhook_disabled" | "circuit_open"
+
+/** As the delivery log shows it: `waiting` is a pending or retrying delivery held back (see WaitingReason). */
+export type ShownStatus = DeliveryStatus | "waiting"
 
 /** One delivery as the delivery log shows it. */
 export interface DeliverySummary {
@@ -18,7 +34,9 @@ export interface DeliverySummary {
   readonly webhookId: string
   readonly eventId: string
   readonly eventType: string
-  readonly status: string
+  readonly status: ShownStatus
+  readonly waitingReason: WaitingReason | null
+  /** Counted over the delivery's whole life, redeliveries included. */
   readonly attempts: number
   readonly createdAt: string
   readonly lastAttemptAt: string | null
@@ -30,6 +48,7 @@ export interface DeliverySummary {
 /** One attempt, from the delivery's own stream in the log. */
 export interface AttemptView {
   readonly attempt: number
+  readonly trigger: AttemptTrigger
   readonly at: string
   readonly outcome: "succeeded" | "failed"
   readonly durationMs: number
@@ -43,11 +62,13 @@ export interface AttemptView {
 
 export interface DeliveryDetail extends DeliverySummary {
   readonly attemptLog: ReadonlyArray<AttemptView>
-  readonly redeliveries: ReadonlyArray<{ readonly at: string }>
+  readonly redeliveries: ReadonlyArray<{ readonly at: string; readonly reason: RedeliveryReason }>
+  /** When and why it was cancelled; null unless it was. */
+  readonly cancelled: { readonly at: string; readonly reason: string } | null
 }
 
 export interface DeliveryFilters {
-  readonly status?: string | undefined
+  readonly status?: ShownStatus | undefined
   readonly type?: string | undefined
   readonly since?: string | undefined
   readonly until?: string | undefined
@@ -75,8 +96,15 @@ export interface DeliveriesShape {
   ) => Effect.Effect<DeliveryPage, Failure>
   readonly get: (accountId: string, deliveryId: string) => Effect.Effect<Option.Option<DeliveryDetail>, Failure>
   readonly forEvent: (accountId: string, eventId: string) => Effect.Effect<ReadonlyArray<DeliverySummary>, Failure>
-  /** Asks for the delivery once more (same `webhook-id`); none when it is not the account's. */
-  readonly redeliver: (caller: Caller, accountId: string, deliveryId: string) => Effect.Effect<Option.Option<DeliverySummary>, Failure>
+  /**
+   * Asks for the delivery once more (same `webhook-id`); none when it is not the account's. Refused when
+   * its webhook was deleted: there is nobody to deliver to.
+   */
+  readonly redeliver: (
+    caller: Caller,
+    accountId: string,
+    deliveryId: string
+  ) => Effect.Effect<Option.Option<DeliverySummary>, Failure | WebhookAlreadyDeleted>
   /** Every delivery of the webhook that ended exhausted in the window; with `dryRun`, only counts them. */
   readonly recover: (
     caller: Caller,
@@ -89,7 +117,7 @@ export interface DeliveriesShape {
     caller: Caller,
     accountId: string,
     webhookId: string
-  ) => Effect.Effect<Option.Option<{ readonly eventId: string; readonly deliveryId: string }>, Failure>
+  ) => Effect.Effect<Option.Option<{ readonly eventId: string; readonly deliveryId: string }>, Failure | WebhookAlreadyDeleted>
 }
 
 export class Deliveries extends Context.Service<Deliveries, DeliveriesShape>()("hookline/Deliveries") {}
@@ -99,7 +127,10 @@ interface Row {
   readonly webhook_id: string
   readonly event_id: string
   readonly event_type: string
-  readonly status: string
+  /** As shown: `waiting` already derived (see `shown` below). */
+  readonly status: ShownStatus
+  readonly waiting_reason: WaitingReason | null
+  readonly webhook_status: string | null
   readonly attempts: number
   readonly created_at: Date
   readonly last_attempt_at: Date | null
@@ -117,6 +148,7 @@ const toSummary = (row: Row): DeliverySummary => ({
   eventId: row.event_id,
   eventType: row.event_type,
   status: row.status,
+  waitingReason: row.waiting_reason,
   attempts: row.attempts,
   createdAt: row.created_at.toISOString(),
   lastAttemptAt: iso(row.last_attempt_at),
@@ -125,8 +157,32 @@ const toSummary = (row: Row): DeliverySummary => ({
   lastError: row.last_error
 })
 
-const columns = `delivery_id, webhook_id, event_id, event_type, status, attempts, created_at, last_attempt_at,
-  next_attempt_at, last_response_status, last_error, seq::text AS seq`
+/**
+ * The delivery log joined to what holds a delivery back, so a due delivery that is not being attempted
+ * says why instead of showing a next attempt time already past. Every read goes through it, the status
+ * filter included.
+ */
+const waitingReason = `CASE WHEN d.status NOT IN ('pending', 'retrying') THEN NULL
+  WHEN w.status = 'paused' THEN 'webhook_paused'
+  WHEN w.status = 'disabled' THEN 'webhook_disabled'
+  WHEN e.circuit_state IN ('open', 'half_open') THEN 'circuit_open' END`
+
+const shown = `(SELECT d.delivery_id, d.webhook_id, d.account_id, d.event_id, d.event_type, d.attempts, d.created_at,
+    d.last_attempt_at, d.last_response_status, d.last_error, d.seq, w.status AS webhook_status,
+    r.reason AS waiting_reason,
+    CASE WHEN r.reason IS NULL THEN d.status ELSE 'waiting' END AS status,
+    -- Held back by the webhook: no time can be promised. At an open circuit: not before the probe.
+    CASE WHEN r.reason IN ('webhook_paused', 'webhook_disabled') THEN NULL
+         WHEN r.reason = 'circuit_open' THEN
+           CASE WHEN e.circuit_state = 'open' THEN greatest(d.next_attempt_at, e.circuit_until) END
+         ELSE d.next_attempt_at END AS next_attempt_at
+  FROM deliveries d
+  LEFT JOIN webhooks w ON w.webhook_id = d.webhook_id
+  LEFT JOIN endpoint_health e ON e.webhook_id = d.webhook_id
+  CROSS JOIN LATERAL (SELECT ${waitingReason} AS reason) r) AS shown`
+
+const columns = `delivery_id, webhook_id, event_id, event_type, status, waiting_reason, webhook_status, attempts,
+  created_at, last_attempt_at, next_attempt_at, last_response_status, last_error, seq::text AS seq`
 
 export const make = Effect.gen(function* () {
   const sql = yield* SqlClient
@@ -135,7 +191,7 @@ export const make = Effect.gen(function* () {
 
   const one = (accountId: string, deliveryId: string) =>
     Effect.map(
-      sql.unsafe<Row>(`SELECT ${columns} FROM deliveries WHERE delivery_id = $1 AND account_id = $2`, [deliveryId, accountId]),
+      sql.unsafe<Row>(`SELECT ${columns} FROM ${shown} WHERE delivery_id = $1 AND account_id = $2`, [deliveryId, accountId]),
       (rows) => Option.fromUndefinedOr(rows[0])
     )
 
@@ -158,8 +214,8 @@ export const make = Effect.gen(function* () {
       }
       params.push(page.limit + 1)
       const rows = yield* sql.unsafe<Row>(
-        `SELECT ${columns} FROM deliveries WHERE ${conditions.join(" AND ")}
-          ORDER BY deliveries.seq DESC, deliveries.delivery_id DESC LIMIT $${params.length}`,
+        `SELECT ${columns} FROM ${shown} WHERE ${conditions.join(" AND ")}
+          ORDER BY shown.seq DESC, shown.delivery_id DESC LIMIT $${params.length}`,
         params
       )
       const data = rows.slice(0, page.limit)
@@ -176,14 +232,20 @@ export const make = Effect.gen(function* () {
       if (Option.isNone(row)) return Option.none()
       const events = yield* store.readStream(deliveryStream(deliveryId))
       const attemptLog: Array<AttemptView> = []
-      const redeliveries: Array<{ at: string }> = []
+      const redeliveries: Array<{ at: string; reason: RedeliveryReason }> = []
+      let cancelled: DeliveryDetail["cancelled"] = null
+      // For attempts recorded before triggers were: the first after a request is the request's.
+      let asked: RedeliveryReason | undefined
       for (const recorded of events) {
         const decoded = deliveryCodec.decode(recorded)
         if (Result.isFailure(decoded)) continue
         const event = decoded.success
         if (event._tag === "AttemptSucceeded" || event._tag === "AttemptFailed") {
           attemptLog.push({
-            attempt: event.attempt,
+            // Numbered by place in the stream: attempts recorded before numbering went across
+            // redeliveries restarted at 1 after each.
+            attempt: attemptLog.length + 1,
+            trigger: event.trigger ?? asked ?? "schedule",
             at: event.at,
             outcome: event._tag === "AttemptSucceeded" ? "succeeded" : "failed",
             durationMs: event.durationMs,
@@ -194,47 +256,38 @@ export const make = Effect.gen(function* () {
             error: event._tag === "AttemptFailed" ? event.error : null,
             nextAttemptAt: event._tag === "AttemptFailed" ? event.nextAttemptAt : null
           })
+          asked = undefined
         } else if (event._tag === "RedeliveryRequested") {
-          redeliveries.push({ at: event.at })
+          asked = event.reason ?? "redeliver"
+          redeliveries.push({ at: event.at, reason: asked })
+        } else if (event._tag === "DeliveryCancelled") {
+          cancelled = { at: event.at, reason: event.reason }
         }
       }
-      return Option.some({ ...toSummary(row.value), attemptLog, redeliveries })
+      return Option.some({ ...toSummary(row.value), attemptLog, redeliveries, cancelled })
     })
 
   const forEvent: DeliveriesShape["forEvent"] = (accountId, eventId) =>
     Effect.map(
-      sql.unsafe<Row>(`SELECT ${columns} FROM deliveries WHERE event_id = $1 AND account_id = $2 ORDER BY webhook_id`, [
+      sql.unsafe<Row>(`SELECT ${columns} FROM ${shown} WHERE event_id = $1 AND account_id = $2 ORDER BY webhook_id`, [
         eventId,
         accountId
       ]),
       (rows) => rows.map(toSummary)
     )
 
-  const request = (caller: Caller, rows: ReadonlyArray<Row>) =>
+  const request = (caller: Caller, rows: ReadonlyArray<Row>, reason: RedeliveryReason) =>
     Effect.gen(function* () {
       const at = new Date().toISOString()
-      let last: LogPosition | undefined
-      for (let i = 0; i < rows.length; i += 500) {
-        const results = yield* conflictIsADefect(store.appendBatch(
-          rows.slice(i, i + 500).map((row) => ({
-            streamId: deliveryStream(row.delivery_id),
-            expectedVersion: "any" as const,
-            events: [
-              {
-                eventId: randomUUID(),
-                type: "RedeliveryRequested",
-                data: { deliveryId: row.delivery_id, webhookId: row.webhook_id, at },
-                metadata: eventMetadata(caller)
-              }
-            ]
-          }))
-        ))
-        for (const result of results) {
-          for (const event of result.events) {
-            if (last === undefined || LogPosition.compare(event.position, last) > 0) last = event.position
-          }
-        }
-      }
+      const last = yield* appendToEachDelivery(
+        store,
+        rows.map((row) => ({ deliveryId: row.delivery_id, webhookId: row.webhook_id })),
+        ({ deliveryId, webhookId }) => ({
+          type: "RedeliveryRequested",
+          data: { deliveryId, webhookId, at, reason } satisfies Omit<RedeliveryRequested, "_tag">,
+          metadata: eventMetadata(caller)
+        })
+      )
       // Read-your-writes: the delivery log shows the request before we answer.
       if (last !== undefined) yield* runner.awaitPosition("deliveries", last, "5 seconds")
     })
@@ -243,20 +296,23 @@ export const make = Effect.gen(function* () {
     Effect.gen(function* () {
       const row = yield* one(accountId, deliveryId)
       if (Option.isNone(row)) return Option.none()
-      yield* request(caller, [row.value])
+      if (row.value.webhook_status === "deleted" || row.value.status === "cancelled") {
+        return yield* new WebhookAlreadyDeleted({ webhookId: row.value.webhook_id })
+      }
+      yield* request(caller, [row.value], "redeliver")
       return Option.map(yield* one(accountId, deliveryId), toSummary)
     })
 
   const recover: DeliveriesShape["recover"] = (caller, accountId, webhookId, window) =>
     Effect.gen(function* () {
       const rows = yield* sql.unsafe<Row>(
-        `SELECT ${columns} FROM deliveries
+        `SELECT ${columns} FROM ${shown}
           WHERE account_id = $1 AND webhook_id = $2 AND status = 'exhausted'
             AND created_at >= $3::timestamptz AND ($4::timestamptz IS NULL OR created_at < $4::timestamptz)
-          ORDER BY deliveries.seq`,
+          ORDER BY shown.seq`,
         [accountId, webhookId, window.since, window.until ?? null]
       )
-      if (!window.dryRun) yield* request(caller, rows)
+      if (!window.dryRun) yield* request(caller, rows, "recover")
       return { count: rows.length }
     })
 
@@ -266,7 +322,8 @@ export const make = Effect.gen(function* () {
         `SELECT status FROM webhooks WHERE webhook_id = $1 AND account_id = $2`,
         [webhookId, accountId]
       )
-      if (owned.length === 0 || owned[0]!.status === "deleted") return Option.none()
+      if (owned.length === 0) return Option.none()
+      if (owned[0]!.status === "deleted") return yield* new WebhookAlreadyDeleted({ webhookId })
       const eventId = `evt_test_${randomUUID().replace(/-/g, "")}`
       const decision = PublishedEvent.decide(
         PublishedEvent.PublishedEventCommand.PublishTestEvent({ eventId, accountId, webhookId, now: new Date() }),

@@ -1,5 +1,7 @@
 import { Clock, Context, Effect, Layer } from "effect"
 import { Settings } from "../config.js"
+import { SqlClient } from "effect/sql/SqlClient"
+import { cancelDeliveries, openDeliveriesOf, webhookDeletedReason } from "../delivery/cancellation.js"
 import { checkUrl, type InvalidTargetUrl, type TargetForbidden } from "../delivery/target-guard.js"
 import {
   Account,
@@ -9,9 +11,10 @@ import {
   WebhookInput
 } from "../domain/index.js"
 import { EventStore } from "../eventstore/event-store.js"
-import type { EventStoreUnavailable } from "../eventstore/errors.js"
+import { EventStoreUnavailable } from "../eventstore/errors.js"
 import type { EventMetadata, NewEvent } from "../eventstore/types.js"
 import { accountsProjectionName } from "../projections/accounts.js"
+import { deliveriesProjectionName } from "../projections/deliveries.js"
 import { webhooksProjectionName } from "../projections/webhooks.js"
 import { type CommandConflict, expectedVersion, lastPosition, loadAggregate, withConflictRetry } from "./aggregate.js"
 import { type Caller, eventMetadata } from "./caller.js"
@@ -75,6 +78,7 @@ const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 
 export const make = Effect.gen(function* () {
   const store = yield* EventStore
+  const sql = yield* SqlClient
   const readYourWrites = yield* ReadYourWrites
   const settings = yield* Settings
   const policy = { allowPrivateTargets: settings.allowPrivateTargets }
@@ -227,7 +231,17 @@ export const make = Effect.gen(function* () {
       })
     ).pipe(
       Effect.flatMap((position) =>
-        readYourWrites.awaitWrite(position, [webhooksProjectionName, accountsProjectionName])
+        Effect.gen(function* () {
+          // The delivery log up to the deletion holds every delivery scheduled before it: those still
+          // open end as cancelled, each with the event in its stream, before the answer goes out.
+          yield* readYourWrites.awaitWrite(position, [webhooksProjectionName, accountsProjectionName, deliveriesProjectionName])
+          const open = yield* openDeliveriesOf(webhookId).pipe(
+            Effect.provideService(SqlClient, sql),
+            Effect.mapError((cause) => new EventStoreUnavailable({ operation: "read open deliveries", cause }))
+          )
+          const cancelled = yield* cancelDeliveries(store, open, webhookDeletedReason, eventMetadata(caller))
+          yield* readYourWrites.awaitWrite(cancelled, [deliveriesProjectionName])
+        })
       )
     )
 

@@ -2,8 +2,8 @@ import { Formatter, Schema, type SchemaAST, SchemaIssue } from "effect"
 
 /**
  * Domain errors. They live in one module so the HTTP layer can map every tag to a status in one place
- * (400 ValidationFailed, 403 PlanLimitReached, 404 *NotFound / WebhookAlreadyDeleted, 409 *AlreadyExists /
- * EventIdConflict, 413 PayloadTooLarge).
+ * (400 ValidationFailed, 403 PlanLimitReached, 404 *NotFound, 409 *AlreadyExists / EventIdConflict,
+ * 410 WebhookAlreadyDeleted, 413 PayloadTooLarge).
  */
 
 export const ValidationIssue = Schema.Struct({
@@ -93,7 +93,7 @@ export class WebhookAlreadyDeleted extends Schema.TaggedError<WebhookAlreadyDele
   webhookId: Schema.String
 }) {
   override get message(): string {
-    return `webhook ${this.webhookId} has been deleted`
+    return `webhook ${this.webhookId} was deleted`
   }
 }
 

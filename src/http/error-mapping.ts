@@ -24,6 +24,7 @@ import {
   BadRequest,
   Conflict,
   Forbidden,
+  Gone,
   NotFound,
   PayloadTooLarge,
   ServiceUnavailable
@@ -76,7 +77,7 @@ export const toApiError = (error: ServiceError): ApiError => {
     case "WebhookNotFound":
       return new NotFound({ code: "webhook_not_found", message: error.message })
     case "WebhookAlreadyDeleted":
-      return new NotFound({ code: "webhook_deleted", message: error.message })
+      return new Gone({ code: "webhook_deleted", message: `${error.message}; its history and delivery log stay readable` })
     case "ProjectionNotFound":
       return new NotFound({ code: "projection_not_found", message: `projection ${error.name} not found` })
     case "AccountAlreadyExists":
@@ -119,8 +120,10 @@ export type ApiErrorFor<E extends ServiceError> = E extends ValidationFailed | T
   ? BadRequest
   : E extends PlanLimitReached
     ? Forbidden
-    : E extends AccountNotFound | ApiKeyNotFound | WebhookNotFound | WebhookAlreadyDeleted | ProjectionNotFound
+    : E extends AccountNotFound | ApiKeyNotFound | WebhookNotFound | ProjectionNotFound
       ? NotFound
+      : E extends WebhookAlreadyDeleted
+      ? Gone
       : E extends PayloadTooLargeError
         ? PayloadTooLarge
         : E extends EventStoreUnavailable | SqlError | PublishOverloaded

@@ -54,10 +54,19 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthoriz
 export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", fields) {}
 export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", fields) {}
 export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", fields) {}
+export class Gone extends Schema.TaggedError<Gone>()("Gone", fields) {}
 export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", fields) {}
 export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()("ServiceUnavailable", fields) {}
 
-export type ApiError = BadRequest | Unauthorized | Forbidden | NotFound | Conflict | PayloadTooLarge | ServiceUnavailable
+export type ApiError =
+  | BadRequest
+  | Unauthorized
+  | Forbidden
+  | NotFound
+  | Conflict
+  | Gone
+  | PayloadTooLarge
+  | ServiceUnavailable
 
 /** The one table of statuses: used by the endpoint schemas and by the error middleware alike. */
 export const statusOf: { readonly [T in ApiError["_tag"]]: number } = {
@@ -66,6 +75,7 @@ export const statusOf: { readonly [T in ApiError["_tag"]]: number } = {
   Forbidden: 403,
   NotFound: 404,
   Conflict: 409,
+  Gone: 410,
   PayloadTooLarge: 413,
   ServiceUnavailable: 503
 }
@@ -94,6 +104,12 @@ export const ConflictError = onTheWire(
   (f) => new Conflict(f),
   statusOf.Conflict,
   "conflicts with the current state"
+)
+export const GoneError = onTheWire(
+  Gone,
+  (f) => new Gone(f),
+  statusOf.Gone,
+  "the webhook was deleted (webhook_deleted): nothing more can be done with it; its history and delivery log stay readable"
 )
 export const PayloadTooLargeError = onTheWire(
   PayloadTooLarge,

@@ -149,12 +149,15 @@ const columns = `webhook_id, account_id, name, url, events, headers, retry_sched
   status, disabled_reason, secret_rotated_at, previous_secret_expires_at, created_at, updated_at,
   created_transaction::text AS created_transaction, created_position::text AS created_position`
 
-/** A webhook of this account that is not deleted; another account's webhook is as absent as a missing one. */
+/**
+ * A webhook of this account, deleted ones included (the caller applies the rule for those, see
+ * http/handlers/own-webhook.ts); another account's webhook is as absent as a missing one.
+ */
 export const findWebhook = (accountId: string, webhookId: string) =>
   Effect.flatMap(SqlClient, (sql) =>
     sql
       .unsafe<WebhookRow>(
-        `SELECT ${columns} FROM webhooks WHERE webhook_id = $1 AND account_id = $2 AND status <> 'deleted'`,
+        `SELECT ${columns} FROM webhooks WHERE webhook_id = $1 AND account_id = $2`,
         [webhookId, accountId]
       )
       .pipe(Effect.map((rows) => Option.fromNullishOr(rows[0])))

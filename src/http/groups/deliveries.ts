@@ -5,7 +5,7 @@ import * as OpenApi from "effect/http-api/OpenApi"
 import { Schema } from "effect"
 import { RecoverInput } from "../../domain/recover-window.js"
 import { AccountAuth } from "../auth.js"
-import { NotFoundError } from "../errors.js"
+import { GoneError, NotFoundError } from "../errors.js"
 import { Page, PageParams } from "../pagination.js"
 import {
   DeliveryDetailResource,
@@ -34,7 +34,7 @@ export class DeliveriesGroup extends HttpApiGroup.make("deliveries")
       // the missing `since` rather than with a decoding message about null.
       payload: [RecoverInput, Schema.Null],
       success: RecoverResult,
-      error: NotFoundError
+      error: [NotFoundError, GoneError]
     }).annotate(OpenApi.Description, "Redelivers every exhausted delivery of the webhook in the window; `dryRun` counts them first.")
       .annotate(OpenApi.Summary, "Recover exhausted deliveries")
   )
@@ -42,7 +42,7 @@ export class DeliveriesGroup extends HttpApiGroup.make("deliveries")
     HttpApiEndpoint.post("test", "/webhooks/:id/test", {
       params: IdPath,
       success: TestDeliveryResult.pipe(HttpApiSchema.status(202)),
-      error: NotFoundError
+      error: [NotFoundError, GoneError]
     }).annotate(OpenApi.Description, "Sends a real, signed `webhook.test` event to this webhook only.")
       .annotate(OpenApi.Summary, "Send a test event")
   )
@@ -70,7 +70,7 @@ export class DeliveriesGroup extends HttpApiGroup.make("deliveries")
     HttpApiEndpoint.post("redeliver", "/deliveries/:id/redeliver", {
       params: IdPath,
       success: DeliveryResource.pipe(HttpApiSchema.status(202)),
-      error: NotFoundError
+      error: [NotFoundError, GoneError]
     }).annotate(OpenApi.Description, "Delivers it again, with the same `webhook-id`.")
       .annotate(OpenApi.Summary, "Redeliver")
   )

@@ -1,9 +1,8 @@
 import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
 import { SqlClient } from "effect/sql/SqlClient"
 import { Effect, Option, Result } from "effect"
-import { Deliveries, type DeliverySummary } from "../../app/deliveries.js"
+import { Deliveries } from "../../app/deliveries.js"
 import { validateRecoverInput } from "../../domain/recover-window.js"
-import { findWebhook } from "../../projections/webhooks.js"
 import { HooklineApi } from "../api.js"
 import { CurrentAccount } from "../auth.js"
 import { callerOf } from "../correlation.js"
@@ -11,12 +10,11 @@ import { orApiError } from "../error-mapping.js"
 import { BadRequest, NotFound } from "../errors.js"
 import { defaultLimit, type PageParams } from "../pagination.js"
 import type { DeliveryFilterParams } from "../resources/delivery.js"
+import { auditedWebhook, ownWebhook } from "./own-webhook.js"
 
 /** The query of both delivery lists: a page and the filters. */
 type ListQuery = typeof PageParams.Type & typeof DeliveryFilterParams.Type
 
-type Status = "pending" | "retrying" | "delivered" | "exhausted"
-const resource = (d: DeliverySummary) => ({ ...d, status: d.status as Status })
 
 const webhookNotFound = (id: string) => new NotFound({ code: "webhook_not_found", message: `webhook ${id} not found` })
 const deliveryNotFound = (id: string) => new NotFound({ code: "delivery_not_found", message: `delivery ${id} not found` })
@@ -43,17 +41,13 @@ export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (h
   Effect.gen(function* () {
     const deliveries = yield* Deliveries
     const sql = yield* SqlClient
-    /** The webhook must be the caller's: another account's id is as absent as a missing one. */
-    const ownWebhook = (accountId: string, webhookId: string) =>
-      Effect.flatMap(orApiError(Effect.provideService(findWebhook(accountId, webhookId), SqlClient, sql)), (row) =>
-        Option.isSome(row) ? Effect.void : Effect.fail(webhookNotFound(webhookId))
-      )
+    const read = <A, E>(query: Effect.Effect<A, E, SqlClient>) => Effect.provideService(query, SqlClient, sql)
 
     /** One page of the account's deliveries, of one webhook (checked to be the account's) or of all. */
     const listPage = (query: ListQuery, webhookId: string | undefined) =>
       Effect.gen(function* () {
         const { accountId } = yield* CurrentAccount
-        if (webhookId !== undefined) yield* ownWebhook(accountId, webhookId)
+        if (webhookId !== undefined) yield* read(auditedWebhook(accountId, webhookId))
         const after = yield* Effect.fromResult(cursor.parse(query.cursor))
         const page = yield* orApiError(
           deliveries.list(
@@ -63,7 +57,7 @@ export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (h
             { limit: query.limit ?? defaultLimit, after }
           )
         )
-        return { data: page.data.map(resource), nextCursor: page.next === null ? null : cursor.format(page.next) }
+        return { data: page.data, nextCursor: page.next === null ? null : cursor.format(page.next) }
       })
 
     return handlers
@@ -73,7 +67,7 @@ export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (h
         Effect.gen(function* () {
           const { accountId, keyId } = yield* CurrentAccount
           const window = yield* orApiError(Effect.fromResult(validateRecoverInput(payload)))
-          yield* ownWebhook(accountId, params.id)
+          yield* read(ownWebhook(accountId, params.id))
           const { count } = yield* orApiError(
             deliveries.recover(callerOf(request, { kind: "account", accountId, keyId }), accountId, params.id, window)
           )
@@ -93,7 +87,7 @@ export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (h
         Effect.gen(function* () {
           const { accountId } = yield* CurrentAccount
           const found = yield* orApiError(deliveries.get(accountId, params.id))
-          return Option.isSome(found) ? { ...found.value, status: found.value.status as Status } : yield* deliveryNotFound(params.id)
+          return Option.isSome(found) ? found.value : yield* deliveryNotFound(params.id)
         })
       )
       .handle("redeliver", ({ params, request }) =>
@@ -102,7 +96,7 @@ export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (h
           const found = yield* orApiError(
             deliveries.redeliver(callerOf(request, { kind: "account", accountId, keyId }), accountId, params.id)
           )
-          return Option.isSome(found) ? resource(found.value) : yield* deliveryNotFound(params.id)
+          return Option.isSome(found) ? found.value : yield* deliveryNotFound(params.id)
         })
       )
   })

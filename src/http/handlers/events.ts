@@ -90,7 +90,7 @@ export const EventsLive = HttpApiBuilder.group(HooklineApi, "events", (handlers)
             data: event.data,
             occurredAt: event.occurredAt,
             publishedAt: event.publishedAt,
-            deliveries: deliveries.map((d) => ({ ...d, status: d.status as "pending" | "retrying" | "delivered" | "exhausted" }))
+            deliveries
           }
         })
       )

@@ -1,26 +1,35 @@
 import * as HttpApiBuilder from "effect/http-api/HttpApiBuilder"
 import { SqlClient } from "effect/sql/SqlClient"
-import { Effect, Option } from "effect"
+import { Effect, Result } from "effect"
 import type { Actor } from "../../app/caller.js"
 import { WebhookCommands } from "../../app/webhooks.js"
-import { WebhookHistory } from "../../app/webhook-history.js"
-import { findWebhook, listWebhooks, rowPosition } from "../../projections/webhooks.js"
+import { type HistoryCursor, WebhookHistory } from "../../app/webhook-history.js"
+import { webhookHealth } from "../../app/webhook-health.js"
+import { listWebhooks, rowPosition } from "../../projections/webhooks.js"
 import { HooklineApi } from "../api.js"
 import { CurrentAccount } from "../auth.js"
 import { callerOf } from "../correlation.js"
 import { orApiError } from "../error-mapping.js"
-import { NotFound } from "../errors.js"
 import { defaultLimit, positionCursor, versionCursor } from "../pagination.js"
+import { BadRequest } from "../errors.js"
 import { fromRow, fromState } from "../resources/webhook.js"
-
-const notFound = (webhookId: string) =>
-  new NotFound({ code: "webhook_not_found", message: `webhook ${webhookId} not found` })
+import { ownWebhook } from "./own-webhook.js"
 
 const accountActor = Effect.map(CurrentAccount, ({ accountId, keyId }): Actor & { readonly accountId: string } => ({
   kind: "account",
   accountId,
   keyId
 }))
+
+/** History cursors are log positions; version cursors, given before circuit transitions were listed, still work. */
+const historyCursor = {
+  parse: (cursor: string | undefined): Result.Result<HistoryCursor | undefined, BadRequest> => {
+    if (cursor === undefined) return Result.succeed(undefined)
+    const position = positionCursor.parse(cursor)
+    if (Result.isSuccess(position) && position.success !== undefined) return Result.succeed({ position: position.success })
+    return Result.map(versionCursor.parse(cursor), (version) => ({ version }))
+  }
+}
 
 export const WebhooksLive = HttpApiBuilder.group(HooklineApi, "webhooks", (handlers) =>
   Effect.gen(function* () {
@@ -34,7 +43,10 @@ export const WebhooksLive = HttpApiBuilder.group(HooklineApi, "webhooks", (handl
         Effect.gen(function* () {
           const actor = yield* accountActor
           const { webhook, secret } = yield* orApiError(
-            commands.create(actor.accountId, payload, callerOf(request, actor))
+            commands.create(actor.accountId, payload, callerOf(request, actor)).pipe(
+              // The id is new: it cannot name a deleted webhook.
+              Effect.catchTag("WebhookAlreadyDeleted", Effect.die)
+            )
           )
           return { ...fromState(webhook), secret }
         })
@@ -54,8 +66,15 @@ export const WebhooksLive = HttpApiBuilder.group(HooklineApi, "webhooks", (handl
       .handle("get", ({ params }) =>
         Effect.gen(function* () {
           const { accountId } = yield* CurrentAccount
-          const row = yield* orApiError(read(findWebhook(accountId, params.id)))
-          return Option.isSome(row) ? fromRow(row.value) : yield* notFound(params.id)
+          return fromRow(yield* read(ownWebhook(accountId, params.id)))
+        })
+      )
+      .handle("health", ({ params }) =>
+        Effect.gen(function* () {
+          const { accountId } = yield* CurrentAccount
+          const row = yield* read(ownWebhook(accountId, params.id))
+          const health = yield* orApiError(read(webhookHealth(params.id)))
+          return { webhookId: row.webhook_id, status: row.status === "deleted" ? "disabled" as const : row.status, ...health }
         })
       )
       .handle("update", ({ params, payload, request }) =>
@@ -100,7 +119,7 @@ export const WebhooksLive = HttpApiBuilder.group(HooklineApi, "webhooks", (handl
       .handle("history", ({ params, query }) =>
         Effect.gen(function* () {
           const { accountId } = yield* CurrentAccount
-          const after = yield* Effect.fromResult(versionCursor.parse(query.cursor))
+          const after = yield* Effect.fromResult(historyCursor.parse(query.cursor))
           const page = yield* orApiError(history.page(accountId, params.id, after, query.limit ?? defaultLimit))
           const last = page.entries[page.entries.length - 1]
           return {
@@ -113,7 +132,7 @@ export const WebhooksLive = HttpApiBuilder.group(HooklineApi, "webhooks", (handl
               summary: entry.change.summary,
               details: entry.change.details
             })),
-            nextCursor: page.more && last !== undefined ? versionCursor.format(last.version) : null
+            nextCursor: page.more && last !== undefined ? positionCursor.format(last.position) : null
           }
         })
       )

@@ -26,6 +26,30 @@ export const WebhookWithSecretResource = Schema.Struct({
   secret: Schema.String.annotate({ description: "the whsec_ signing secret; shown only in this response" })
 }).annotate({ identifier: "WebhookWithSecret" })
 
+const Time = Schema.NullOr(Schema.String)
+
+export const WebhookHealthResource = Schema.Struct({
+  webhookId: Schema.String,
+  status: Schema.Literals(["active", "paused", "disabled"]),
+  circuit: Schema.Struct({
+    state: Schema.Literals(["closed", "open", "half_open"]).annotate({
+      description: "open: nothing is sent until a probe; half_open: one probe is out and decides"
+    }),
+    since: Time.annotate({ description: "when it entered this state; null if it never opened" }),
+    nextProbeAt: Time.annotate({ description: "while open, when the next probe may go" })
+  }),
+  consecutiveFailures: Schema.Number,
+  failingSince: Time.annotate({ description: "the first failure since the last success" }),
+  backlog: Schema.Number.annotate({ description: "deliveries still to be made (pending, retrying or waiting)" }),
+  lastSuccessAt: Time,
+  lastFailureAt: Time,
+  last24h: Schema.Struct({
+    succeeded: Schema.Number,
+    failed: Schema.Number,
+    successRate: Schema.NullOr(Schema.Number).annotate({ description: "succeeded / attempts, 0 to 1; null without attempts" })
+  }).annotate({ description: "attempts over the last 24 hours, counted by the hour" })
+}).annotate({ identifier: "WebhookHealth" })
+
 const visibleStatus = (status: Webhook.WebhookStatus): WebhookResource["status"] =>
   status === "deleted" ? "disabled" : status
 

@@ -166,9 +166,12 @@ describe("deliveries API", () => {
     )
     const detail = await eventually(
       () => client.request("GET", `/v1/deliveries/${deliveryId}`, { token: key }),
-      (r) => items(r.body.attemptLog).length === 2
+      (r) => items(r.body.attemptLog).length === 2 && String(r.body.status) === "delivered"
     )
-    expect(items(detail.body.redeliveries)).toHaveLength(1)
+    expect(items(detail.body.redeliveries)).toEqual([{ at: expect.any(String), reason: "redeliver" }])
+    // Numbered across the redelivery, each saying what started it.
+    expect(items(detail.body.attemptLog).map((a) => [a.attempt, a.trigger])).toEqual([[1, "schedule"], [2, "redeliver"]])
+    expect(detail.body.attempts).toBe(2)
 
     const failingId = String(failing.body.id)
     await eventually(
@@ -186,6 +189,19 @@ describe("deliveries API", () => {
     // Each is attempted again (1 + 1 retry each) and ends exhausted again.
     await eventually(async () => arrivals.filter((a) => a.path === "/fail").length, (n) => n >= failedBefore + 4)
     expect(arrivals.filter((a) => a.path === "/fail").length).toBeGreaterThanOrEqual(failedBefore + 4)
+    const recoveredLog = await eventually(
+      () => client.request("GET", `/v1/webhooks/${failingId}/deliveries?status=exhausted`, { token: key }),
+      (r) => items(r.body.data).length === 2 && items(r.body.data).every((d) => Number(d.attempts) === 4)
+    )
+    const one = await client.request("GET", `/v1/deliveries/${String(items(recoveredLog.body.data)[0]!.id)}`, { token: key })
+    // The retry schedule starts over after a recover ([0]: one retry), the numbering does not.
+    expect(items(one.body.attemptLog).map((a) => [a.attempt, a.trigger])).toEqual([
+      [1, "schedule"],
+      [2, "schedule"],
+      [3, "recover"],
+      [4, "schedule"]
+    ])
+    expect(items(one.body.redeliveries).map((r) => r.reason)).toEqual(["recover"])
     const invalid = await client.request("POST", `/v1/webhooks/${failingId}/recover`, { token: key, json: { since: "yesterday" } })
     expect(invalid.status).toBe(400)
   })

@@ -141,7 +141,7 @@ describe("malformed input", () => {
     expect(response.status).toBe(400)
     expect(response.body.error.details.issues).toEqual([
       { path: "limit", message: "must be an integer from 1 to 100" },
-      { path: "status", message: "must be one of pending, retrying, delivered, exhausted" }
+      { path: "status", message: "must be one of pending, retrying, waiting, delivered, exhausted, cancelled" }
     ])
   })
 })

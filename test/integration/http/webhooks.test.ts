@@ -71,11 +71,14 @@ describe("webhooks API", () => {
 
     const deleted = await client.request("DELETE", `/v1/webhooks/${id}`, { token: key })
     expect(deleted.status).toBe(204)
-    expect((await client.request("GET", `/v1/webhooks/${id}`, { token: key })).status).toBe(404)
+    // A deleted webhook is gone (410 webhook_deleted) for everything but its audit, which the
+    // deleted-webhooks tests cover route by route.
+    expect((await client.request("GET", `/v1/webhooks/${id}`, { token: key })).status).toBe(410)
     const again = await client.request("DELETE", `/v1/webhooks/${id}`, { token: key })
-    expect(again.status).toBe(404)
+    expect(again.status).toBe(410)
     expect(isErrorShape(again.body)).toBe(true)
-    expect((await client.request("POST", `/v1/webhooks/${id}/pause`, { token: key })).status).toBe(404)
+    expect(again.body.error.code).toBe("webhook_deleted")
+    expect((await client.request("POST", `/v1/webhooks/${id}/pause`, { token: key })).status).toBe(410)
     const account = await client.request("GET", "/v1/account", { token: key })
     expect(account.body.usage).toEqual({ webhooks: 0 })
   })
