@@ -1,5 +1,5 @@
 import { Config, Context, Effect, Layer, LogLevel, Option, Redacted, Result, Schema, SchemaIssue } from "effect"
-import { parseRetrySchedule } from "./delivery/retry-policy.js"
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "./domain/retry-policy.js"
 import { defaultMaxPayloadBytes } from "./domain/published-event.js"
 import { defaultPlanTable, formatPlanTable, parsePlanTable, type PlanTable } from "./domain/plans.js"
 import { defaultSecretOverlapSeconds, maxSecretOverlapSeconds } from "./domain/webhook.js"
@@ -16,7 +16,8 @@ export interface HooklineSettings {
   readonly port: number
   readonly adminToken: Option.Option<Redacted.Redacted>
   readonly allowPrivateTargets: boolean
-  readonly retrySchedule: string
+  /** Delays in seconds before each retry, parsed once here (HOOKLINE_RETRY_SCHEDULE "5,300,1800"). */
+  readonly retrySchedule: ReadonlyArray<number>
   readonly deliveryTimeoutMs: number
   readonly dbPoolSize: number
   /** How often a subscriber polls when no notification arrives (a missed NOTIFY costs at most this). */
@@ -159,11 +160,12 @@ export const settingsConfig: Config.Config<HooklineSettings> = Config.all({
   adminToken: optionalRedacted("HOOKLINE_ADMIN_TOKEN"),
   allowPrivateTargets: flag("HOOKLINE_ALLOW_PRIVATE_TARGETS", false),
   retrySchedule: Config.String("HOOKLINE_RETRY_SCHEDULE").pipe(
-    Config.withDefault("5,300,1800,7200,18000,36000,36000"),
-    checked(
-      "HOOKLINE_RETRY_SCHEDULE",
-      "must be comma-separated whole seconds, e.g. 5,300,1800",
-      (text: string) => Result.isSuccess(parseRetrySchedule(text))
+    Config.withDefault(DEFAULT_RETRY_SCHEDULE.join(",")),
+    Config.mapEffect((text: string) =>
+      Result.match(parseRetrySchedule(text), {
+        onSuccess: (delays) => Effect.succeed(delays),
+        onFailure: (error) => Effect.fail(invalid("HOOKLINE_RETRY_SCHEDULE", error.message))
+      })
     )
   ),
   deliveryTimeoutMs: positiveInt("HOOKLINE_DELIVERY_TIMEOUT_MS", 15_000),

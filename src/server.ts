@@ -5,7 +5,7 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Formatter, Layer, Logger, References } from "effect"
-import { AppLive } from "./app/layer.js"
+import { AppLive, CommandsLive } from "./app/layer.js"
 import { Settings } from "./config.js"
 import { DatabaseLive } from "./db/database.js"
 import { MigrationsLive } from "./db/migrations.js"
@@ -29,8 +29,12 @@ export const CoreLive = ProjectionRunnerLive.pipe(
   Layer.provideMerge(DatabaseLive)
 )
 
-/** The command and query services over the core. */
-export const ServicesLive = AppLive.pipe(Layer.provideMerge(DeliveryLive), Layer.provideMerge(CoreLive))
+/** The command and query services over the delivery engine, the webhook commands and the core. */
+export const ServicesLive = AppLive.pipe(
+  Layer.provideMerge(DeliveryLive),
+  Layer.provideMerge(CommandsLive),
+  Layer.provideMerge(CoreLive)
+)
 
 export const MainLive = HttpServerLive.pipe(Layer.provide(ServicesLive), Layer.provide(Settings.layer))
 

@@ -7,13 +7,22 @@ import { KeyUsageLive } from "./key-usage.js"
 import { OperatorTokenLive } from "./operator-token.js"
 import { PublishedEventsLive } from "./published-events.js"
 import { ReadYourWrites } from "./read-your-writes.js"
-import { WebhookCommandsLive } from "./webhooks.js"
+import { WebhookCommandsLive, WebhookDisablingLive } from "./webhooks.js"
 import { WebhookHistory } from "./webhook-history.js"
 
-/** The command and query services behind the API; needs the event store, projection runner and settings. */
+/**
+ * The webhook commands, below the delivery engine: the engine disables webhooks through them (its
+ * WebhookDisabling port), the API changes them through them. Needs the event store, the projection
+ * runner and settings.
+ */
+export const CommandsLive = WebhookDisablingLive.pipe(
+  Layer.provideMerge(WebhookCommandsLive),
+  Layer.provideMerge(ReadYourWrites.layer)
+)
+
+/** The command and query services behind the API; needs the core, the commands and the delivery engine. */
 export const AppLive = Layer.mergeAll(
   AccountCommandsLive,
-  WebhookCommandsLive,
   WebhookHistory.layer,
   PublishedEventsLive,
   OperatorTokenLive,

@@ -3,6 +3,7 @@ import { Settings } from "../config.js"
 import { SqlClient } from "effect/sql/SqlClient"
 import { cancelDeliveries, openDeliveriesOf, webhookDeletedReason } from "../delivery/cancellation.js"
 import { checkUrl, type InvalidTargetUrl, type TargetForbidden } from "../delivery/target-guard.js"
+import { WebhookDisabling } from "../delivery/webhook-disabling.js"
 import {
   Account,
   Credentials,
@@ -17,7 +18,7 @@ import { accountsProjectionName } from "../projections/accounts.js"
 import { deliveriesProjectionName } from "../projections/deliveries.js"
 import { webhooksProjectionName } from "../projections/webhooks.js"
 import { type CommandConflict, expectedVersion, lastPosition, loadAggregate, withConflictRetry } from "./aggregate.js"
-import { type Caller, eventMetadata } from "./caller.js"
+import { type Caller, eventMetadata, systemCaller } from "./caller.js"
 import { accountCodec, webhookCodec } from "../domain/codecs.js"
 import { newLogEventId, newWebhookId } from "./ids.js"
 import { ReadYourWrites } from "./read-your-writes.js"
@@ -66,6 +67,11 @@ export interface WebhookCommandsShape {
     caller: Caller
   ) => Effect.Effect<WebhookWithSecret, WebhookCommandError>
   readonly delete: (accountId: string, webhookId: string, caller: Caller) => Effect.Effect<void, WebhookCommandError>
+  /**
+   * Disables a webhook whatever its account (the engine's decision: 410 Gone, a refused target, days
+   * without a success). True when this call disabled it.
+   */
+  readonly disable: (webhookId: string, reason: string, caller: Caller) => Effect.Effect<boolean, WebhookCommandError>
 }
 
 export class WebhookCommands extends Context.Service<WebhookCommands, WebhookCommandsShape>()("hookline/WebhookCommands") {}
@@ -245,8 +251,25 @@ export const make = Effect.gen(function* () {
       )
     )
 
+  const disable: WebhookCommandsShape["disable"] = (webhookId, reason, caller) =>
+    withConflictRetry(
+      Effect.gen(function* () {
+        const loaded = yield* load(webhookId)
+        if (loaded.state.status === "none") return undefined
+        const { accountId } = loaded.state
+        const events = yield* Effect.fromResult(
+          Webhook.decide(Webhook.WebhookCommand.DisableWebhook({ webhookId, accountId, reason }), loaded.state)
+        )
+        return yield* appendTogether(webhookId, loaded.version, events, { accountId, version: 0, events: [] }, caller)
+      })
+    ).pipe(
+      Effect.tap((position) => readYourWrites.awaitWrite(position, [webhooksProjectionName])),
+      Effect.map((position) => position !== undefined)
+    )
+
   return WebhookCommands.of({
     create,
+    disable,
     update,
     pause: (accountId, webhookId, caller) =>
       onWebhook(accountId, webhookId, caller, () =>
@@ -262,3 +285,14 @@ export const make = Effect.gen(function* () {
 })
 
 export const WebhookCommandsLive = Layer.effect(WebhookCommands, make)
+
+/** The engine's port for disabling, served by the same commands as the API. */
+export const WebhookDisablingLive = Layer.effect(
+  WebhookDisabling,
+  Effect.map(WebhookCommands, (commands) =>
+    WebhookDisabling.of({
+      disable: (webhookId, reason) =>
+        Effect.flatMap(newLogEventId, (id) => commands.disable(webhookId, reason, systemCaller(id)))
+    })
+  )
+)

@@ -6,11 +6,10 @@ import type { AttemptTrigger } from "../domain/delivery.js"
 import * as Webhook from "../domain/webhook.js"
 import { deliveryStream, endpointStream } from "../domain/streams.js"
 import type { LogPosition, NewEvent, StreamAppend } from "../eventstore/types.js"
-import * as Circuit from "./circuit-breaker.js"
+import { circuitEventData, decideAttempt, type FailureEvidence } from "../domain/attempt.js"
+import * as Circuit from "../domain/circuit-breaker.js"
 import type { HttpSenderShape } from "./http-sender.js"
-import { classifyOutcome, redactHeaders, type SendOutcome } from "./outcome.js"
 import type { DeliveryRecorderShape } from "./recorder.js"
-import { nextAttemptDelayWithRetryAfter } from "./retry-policy.js"
 import { decodeSigningSecrets, sign } from "./signer.js"
 import type { WebhookDirectory } from "./webhook-directory.js"
 
@@ -29,12 +28,6 @@ export interface DeliveryJob {
   readonly trigger: Exclude<AttemptTrigger, "probe">
   /** The publishing request's correlation id, carried onto every attempt's event. */
   readonly correlationId?: string | undefined
-}
-
-export interface FailureEvidence {
-  readonly deliveryId: string
-  readonly attempt: number
-  readonly errorClass: string
 }
 
 export interface ActorEnvironment {
@@ -91,10 +84,8 @@ export interface EndpointActor {
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
-const describeError = (outcome: SendOutcome): { errorClass: string; error: string } =>
-  outcome.kind === "error"
-    ? { errorClass: outcome.errorClass, error: outcome.message }
-    : { errorClass: outcome.status === 410 ? "gone" : `http_${outcome.status}`, error: `HTTP ${outcome.status}` }
+const systemActor = { kind: "system" as const }
+const systemMetadata = { actor: systemActor }
 
 /**
  * The endpoint actor: a bounded mailbox and up to K worker fibers (K = the webhook's concurrency limit)
@@ -162,19 +153,7 @@ const actorOn = (
   const endpointEvent = (transition: Circuit.CircuitTransition<FailureEvidence>, now: number): NewEvent => ({
     eventId: randomUUID(),
     type: transition._tag,
-    data:
-      transition._tag === "CircuitOpened"
-        ? {
-          webhookId,
-          at: iso(now),
-          ...(circuitUrl === undefined ? {} : { url: circuitUrl }),
-          until: iso(transition.until),
-          cooldownMs: transition.cooldownMs,
-          failures: transition.failures
-        }
-        : transition._tag === "CircuitClosed" && transition.reason !== undefined
-        ? { webhookId, at: iso(now), reason: transition.reason }
-        : { webhookId, at: iso(now) },
+    data: circuitEventData(webhookId, transition, now, circuitUrl),
     metadata: { actor: { kind: "system" } }
   })
 
@@ -298,70 +277,6 @@ const actorOn = (
     return Effect.andThen(spaced, window)
   }
 
-  const outcomeEvents = (
-    job: DeliveryJob,
-    trigger: AttemptTrigger,
-    webhook: Webhook.Webhook,
-    url: string,
-    headers: Record<string, string>,
-    outcome: SendOutcome,
-    startedAt: number
-  ) => {
-    const now = Date.now()
-    const verdict = classifyOutcome(outcome, now)
-    const base = {
-      deliveryId: job.deliveryId,
-      webhookId,
-      attempt: job.attempt,
-      trigger,
-      at: iso(startedAt),
-      durationMs: Math.round(outcome.durationMs),
-      url,
-      requestHeaders: redactHeaders(headers),
-      response:
-        outcome.kind === "response"
-          ? { status: outcome.status, headers: outcome.headers, body: outcome.bodyExcerpt }
-          : null,
-      status: outcome.kind === "response" ? outcome.status : null
-    }
-    const events: Array<NewEvent> = []
-    const metadata = {
-      actor: { kind: "system" as const },
-      ...(job.correlationId === undefined ? {} : { correlationId: job.correlationId })
-    }
-    if (verdict._tag === "Success") {
-      events.push({ eventId: randomUUID(), type: "AttemptSucceeded", data: base, metadata })
-      return { events, success: true, disableReason: undefined, errorClass: "", status: base.status, nextAttemptAt: null }
-    }
-    const { errorClass, error } = describeError(outcome)
-    const delay =
-      verdict._tag === "Disable"
-        ? Option.none()
-        : nextAttemptDelayWithRetryAfter(
-            webhook.retrySchedule ?? env.defaultRetrySchedule,
-            job.retryAttempt,
-            Math.random,
-            verdict._tag === "RetryAfter" ? Option.some(verdict.retryAfterMs) : Option.none()
-          )
-    const nextAttemptAt = Option.isSome(delay) ? iso(now + delay.value) : null
-    events.push({
-      eventId: randomUUID(),
-      type: "AttemptFailed",
-      data: { ...base, errorClass, error, nextAttemptAt },
-      metadata
-    })
-    if (Option.isNone(delay)) {
-      events.push({
-        eventId: randomUUID(),
-        type: "DeliveryExhausted",
-        data: { deliveryId: job.deliveryId, webhookId, attempts: job.attempt, at: iso(now) },
-        metadata
-      })
-    }
-    const disableReason = verdict._tag === "Disable" ? verdict.reason : undefined
-    return { events, success: false, disableReason, errorClass, status: base.status, nextAttemptAt }
-  }
-
   const attempt = Effect.fnUntraced(function* (job: DeliveryJob, taken: Webhook.Webhook) {
     // A closed circuit, the same URL and no rate limit, the common case, cost no Effect steps.
     const probe = circuit._tag !== "Closed" || taken.url !== circuitUrl ? yield* passCircuit(job.deliveryId) : false
@@ -398,41 +313,54 @@ const actorOn = (
         return env.sender.send({ url: urlOf(webhook.url), headers, body: job.body, timeoutMs: env.timeoutMs })
       })
     )
-    const result = outcomeEvents(job, probe ? "probe" : job.trigger, webhook, webhook.url, headers, outcome, startedAt)
     const now = Date.now()
-    // A result from the URL before a change says nothing of the endpoint the circuit now watches.
-    const step: Circuit.CircuitStep<FailureEvidence> = webhook.url !== circuitUrl
-      ? { state: circuit, transition: Option.none() }
-      : result.success
-      ? Circuit.onSuccess(circuit, now)
-      : Circuit.onFailure(circuit, now, { deliveryId: job.deliveryId, attempt: job.attempt, errorClass: result.errorClass }, env.circuit)
-    circuit = step.state
-    if (result.success) failingSince = undefined
-    else failingSince ??= startedAt
-    const failingTooLong = failingSince !== undefined && now - failingSince >= env.disableAfterFailingMs
-    const appends: Array<StreamAppend> = [
-      { streamId: deliveryStream(job.deliveryId), expectedVersion: "any", events: result.events }
-    ]
-    if (Option.isSome(step.transition)) {
-      appends.push({ streamId: endpointStream(webhookId), expectedVersion: "any", events: [endpointEvent(step.transition.value, now)] })
+    const decision = decideAttempt(
+      {
+        deliveryId: job.deliveryId,
+        webhookId,
+        attempt: job.attempt,
+        retryAttempt: job.retryAttempt,
+        trigger: probe ? "probe" : job.trigger,
+        url: webhook.url,
+        requestHeaders: headers,
+        startedAt,
+        outcome
+      },
+      {
+        retrySchedule: Webhook.effectiveRetrySchedule(webhook, env.defaultRetrySchedule),
+        circuit,
+        circuitConfig: env.circuit,
+        sameEndpoint: webhook.url === circuitUrl,
+        failingSince,
+        disableAfterFailingMs: env.disableAfterFailingMs
+      },
+      now,
+      Math.random
+    )
+    circuit = decision.circuit.state
+    failingSince = decision.failingSince
+    const metadata = job.correlationId === undefined
+      ? systemMetadata
+      : { actor: systemActor, correlationId: job.correlationId }
+    const appends: Array<StreamAppend> = [{
+      streamId: deliveryStream(job.deliveryId),
+      expectedVersion: "any",
+      events: decision.events.map((event) => ({ eventId: randomUUID(), type: event.type, data: event.data, metadata }))
+    }]
+    const transition = decision.circuit.transition
+    if (Option.isSome(transition)) {
+      appends.push({ streamId: endpointStream(webhookId), expectedVersion: "any", events: [endpointEvent(transition.value, now)] })
     }
     // Synchronous metric updates: three Effect steps per attempt cost more than the updates themselves.
     attemptDuration.updateUnsafe(outcome.durationMs / 1000, context)
-    ;(result.success ? attemptSucceeded : attemptFailed).updateUnsafe(1, context)
-    ;(result.success ? perWebhook.success : perWebhook.failure).updateUnsafe(1, context)
-    if (result.events.length > 1) deliveryExhausted.updateUnsafe(1, context)
+    ;(decision.success ? attemptSucceeded : attemptFailed).updateUnsafe(1, context)
+    ;(decision.success ? perWebhook.success : perWebhook.failure).updateUnsafe(1, context)
+    if (decision.exhausted) deliveryExhausted.updateUnsafe(1, context)
     yield* env.recorder.record({ appends, onCommitted: (position) => env.release(job, position) })
     // Logged once the outcome is decided and queued; a success writes no line (the hot path stays quiet).
-    if (!result.success) yield* logFailure(job, result.errorClass, result.status, result.nextAttemptAt)
-    if (Option.isSome(step.transition)) yield* logTransition(step.transition.value, job.deliveryId)
-    if (result.disableReason !== undefined) yield* env.disable(webhookId, result.disableReason, job.deliveryId)
-    else if (failingTooLong) {
-      yield* env.disable(
-        webhookId,
-        `no successful delivery for ${Math.round((now - failingSince!) / 3_600_000)} hours (limit ${Math.round(env.disableAfterFailingMs / 3_600_000)} hours)`,
-        job.deliveryId
-      )
-    }
+    if (!decision.success) yield* logFailure(job, decision.errorClass, decision.status, decision.nextAttemptAt)
+    if (Option.isSome(transition)) yield* logTransition(transition.value, job.deliveryId)
+    if (decision.disable !== undefined) yield* env.disable(webhookId, decision.disable, job.deliveryId)
   })
 
   const limitNow = () => Math.max(env.directory.settings(webhookId)?.maxConcurrency ?? env.defaultConcurrency, 1)

@@ -16,7 +16,7 @@ import { Agent, errors } from "undici"
 import type { Dispatcher } from "undici"
 import packageJson from "../../package.json" with { type: "json" }
 import { Settings } from "../config.js"
-import type { ErrorOutcome, SendErrorClass, SendOutcome } from "./outcome.js"
+import type { ErrorOutcome, SendErrorClass, SendOutcome } from "../domain/outcome.js"
 import { BLOCKED_TARGET_CODE, guardedConnector } from "./target-guard.js"
 
 /** The shape undici hands to `onResponseStart` (names already lowercased). */

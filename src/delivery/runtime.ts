@@ -1,28 +1,25 @@
-import { randomUUID } from "node:crypto"
 import { SqlClient } from "effect/sql/SqlClient"
 import { Context, Duration, Effect, FiberMap, Layer, Result, Semaphore } from "effect"
-import { withConflictRetry, loadAggregate, expectedVersion } from "../app/aggregate.js"
 import { Settings } from "../config.js"
-import { endpointCodec, webhookCodec, webhookEventTypes } from "../domain/codecs.js"
-import { endpointStream, idInStream, webhookStream } from "../domain/streams.js"
-import * as Webhook from "../domain/webhook.js"
+import { endpointCodec, webhookEventTypes } from "../domain/codecs.js"
+import { endpointStream, idInStream } from "../domain/streams.js"
 import { EventStore } from "../eventstore/event-store.js"
 import { LogNotifications } from "../eventstore/notifications.js"
 import { LogPosition } from "../eventstore/types.js"
 import { ProjectionRunner } from "../projections/runner.js"
 import { supervised } from "../supervise.js"
 import { cancelDeliveries, webhookDeletedReason } from "./cancellation.js"
-import * as Circuit from "./circuit-breaker.js"
+import type { FailureEvidence } from "../domain/attempt.js"
+import * as Circuit from "../domain/circuit-breaker.js"
 import {
   type ActorEnvironment,
   type DeliveryJob,
   type EndpointActor,
-  type FailureEvidence,
   makeEndpointActor
 } from "./endpoint-actor.js"
 import { HttpSender } from "./http-sender.js"
 import { DeliveryRecorder } from "./recorder.js"
-import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "./retry-policy.js"
+import { WebhookDisabling } from "./webhook-disabling.js"
 import { envelope, loadEnvelopes } from "./envelopes.js"
 import { makeWebhookDirectory, type WebhookDirectory } from "./webhook-directory.js"
 import { replayPage, webhookEventFields } from "./webhook-index.js"
@@ -69,9 +66,9 @@ export const make = Effect.gen(function* () {
   const sender = yield* HttpSender
   const recorder = yield* DeliveryRecorder
   const runner = yield* ProjectionRunner
+  const disabling = yield* WebhookDisabling
   const actorFibers = yield* FiberMap.make<string>()
   const globalLimit = yield* Semaphore.make(settings.globalConcurrency)
-  const defaultRetrySchedule = Result.getOrElse(parseRetrySchedule(settings.retrySchedule), () => DEFAULT_RETRY_SCHEDULE)
 
   const startHead = yield* store.head
   const directory = makeWebhookDirectory(store)
@@ -125,30 +122,15 @@ export const make = Effect.gen(function* () {
       )
     )
 
-  const eventStore = store
   const disable = (webhookId: string, reason: string, deliveryId?: string) =>
-    withConflictRetry(
-      Effect.gen(function* () {
-        const loaded = yield* loadAggregate(webhookStream(webhookId), webhookCodec, Webhook.fold)
-        if (loaded.state.status === "none") return
-        const decision = Webhook.decide(
-          Webhook.WebhookCommand.DisableWebhook({ webhookId, accountId: loaded.state.accountId, reason }),
-          loaded.state
-        )
-        if (Result.isFailure(decision) || decision.success.length === 0) return
-        yield* eventStore.append(
-          webhookStream(webhookId),
-          expectedVersion(loaded.version),
-          decision.success.map((event) =>
-            webhookCodec.encode(event, randomUUID(), { actor: { kind: "system" } })
+    disabling.disable(webhookId, reason).pipe(
+      Effect.flatMap((changed) =>
+        changed
+          ? Effect.logWarning("webhook disabled").pipe(
+            Effect.annotateLogs({ webhookId, deliveryId: deliveryId ?? null, reason })
           )
-        )
-        yield* Effect.logWarning("webhook disabled").pipe(
-          Effect.annotateLogs({ webhookId, deliveryId: deliveryId ?? null, reason })
-        )
-      })
-    ).pipe(
-      Effect.provideService(EventStore, eventStore),
+          : Effect.void
+      ),
       Effect.catchCause((cause) => Effect.logError(`could not disable webhook ${webhookId}`, cause))
     )
 
@@ -158,7 +140,7 @@ export const make = Effect.gen(function* () {
     recorder,
     globalLimit,
     timeoutMs: settings.deliveryTimeoutMs,
-    defaultRetrySchedule,
+    defaultRetrySchedule: settings.retrySchedule,
     defaultConcurrency: settings.endpointConcurrency,
     idleTimeout: Duration.millis(settings.actorIdleMs),
     mailboxCapacity: settings.mailboxCapacity,

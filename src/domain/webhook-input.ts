@@ -2,6 +2,7 @@ import { Brand, Result, Schema } from "effect"
 import { signingSecretMaxBytes, signingSecretMinBytes, signingSecretProblem } from "./credentials.js"
 import { decodeOptions, issuesFromParseError, type ValidationIssue, ValidationFailed } from "./errors.js"
 import { SubscribableEventType } from "./event-types.js"
+import { MAX_RETRIES, MAX_RETRY_DELAY_SECONDS } from "./retry-policy.js"
 
 /**
  * What a customer may send to create or change a webhook. The schemas check everything that does not
@@ -16,8 +17,8 @@ export const limits = {
   urlMaxLength: 2048,
   maxHeaders: 20,
   headerValueMaxBytes: 1024,
-  maxRetries: 20,
-  maxRetryDelaySeconds: 604_800,
+  maxRetries: MAX_RETRIES,
+  maxRetryDelaySeconds: MAX_RETRY_DELAY_SECONDS,
   maxConcurrency: 100,
   maxRateLimit: 10_000
 } as const

@@ -309,10 +309,6 @@ export const signingSecrets = (state: WebhookState, now: Date): ReadonlyArray<st
     : [state.secret]
 }
 
-/** Whether a newly published event of `type` is delivered to this webhook now. */
-export const isSubscribed = (state: WebhookState, type: string): boolean =>
-  state.status === "active" && (state.events as ReadonlyArray<string>).includes(type)
-
 export const effectiveRetrySchedule = (
   state: Webhook,
   defaultSchedule: ReadonlyArray<number>

@@ -3,9 +3,9 @@
  * one webhook, a recorder that keeps what it is given, and a sender that answers 200 unless told otherwise.
  */
 import { Duration, Effect, Semaphore } from "effect"
-import { DEFAULT_CIRCUIT_BREAKER_CONFIG, initialState } from "../../src/delivery/circuit-breaker.js"
+import { DEFAULT_CIRCUIT_BREAKER_CONFIG, initialState } from "../../src/domain/circuit-breaker.js"
 import type { ActorEnvironment } from "../../src/delivery/endpoint-actor.js"
-import type { SendOutcome } from "../../src/delivery/outcome.js"
+import type { SendOutcome } from "../../src/domain/outcome.js"
 import type { Recording } from "../../src/delivery/recorder.js"
 import type { WebhookDirectory } from "../../src/delivery/webhook-directory.js"
 import type * as Webhook from "../../src/domain/webhook.js"

@@ -10,7 +10,7 @@ import { engineOn } from "./engine.js"
 const url = process.env.ENGINE_DATABASE_URL ?? ""
 const program = Layer.launch(
   Layer.effectDiscard(Effect.sync(() => process.stdout.write("ready\n"))).pipe(
-    Layer.provideMerge(engineOn(url, { scanIntervalMs: 200, retrySchedule: "1,1,1,1,1" }))
+    Layer.provideMerge(engineOn(url, { scanIntervalMs: 200, retrySchedule: [1, 1, 1, 1, 1] }))
   )
 )
 

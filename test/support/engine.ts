@@ -2,6 +2,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Layer, Redacted } from "effect"
 import { Settings, type HooklineSettings } from "../../src/config.js"
 import { MigrationsLive } from "../../src/db/migrations.js"
+import { CommandsLive } from "../../src/app/layer.js"
 import { DeliveryLive } from "../../src/delivery/layer.js"
 import { EventStoreLive } from "../../src/eventstore/event-store.js"
 import { LogNotificationsLive } from "../../src/eventstore/notifications.js"
@@ -13,6 +14,7 @@ import { ProjectionRegistry, ProjectionRunnerLive } from "../../src/projections/
 /** The whole engine below the HTTP API, on a fresh database. */
 export const engineOn = (url: string, settings: Partial<HooklineSettings> = {}) =>
   DeliveryLive.pipe(
+    Layer.provideMerge(CommandsLive),
     Layer.provideMerge(ProjectionRunnerLive),
     Layer.provideMerge(ProjectionRegistry.layer(allProjections)),
     Layer.provideMerge(EventStoreLive),

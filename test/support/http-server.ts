@@ -1,6 +1,6 @@
 import * as HttpServer from "effect/http/HttpServer"
 import { Effect, Layer, ManagedRuntime, Option, Redacted, References } from "effect"
-import { AppLive } from "../../src/app/layer.js"
+import { AppLive, CommandsLive } from "../../src/app/layer.js"
 import { type HooklineSettings, Settings } from "../../src/config.js"
 import { DeliveryLive } from "../../src/delivery/layer.js"
 import { EventStoreLive } from "../../src/eventstore/event-store.js"
@@ -30,7 +30,9 @@ export const TestServer = (overrides: Partial<HooklineSettings> = {}) => {
     Layer.provideMerge(TestDatabase())
   )
   return HttpServerLive.pipe(
-    Layer.provideMerge(AppLive.pipe(Layer.provideMerge(DeliveryLive), Layer.provideMerge(core))),
+    Layer.provideMerge(
+      AppLive.pipe(Layer.provideMerge(DeliveryLive), Layer.provideMerge(CommandsLive), Layer.provideMerge(core))
+    ),
     Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
   )
 }

@@ -17,7 +17,7 @@ describe("settings from the environment (Effect 4 ConfigProvider)", () => {
         host: "127.0.0.1",
         port: 8080,
         allowPrivateTargets: false,
-        retrySchedule: "5,300,1800,7200,18000,36000,36000",
+        retrySchedule: [5, 300, 1800, 7200, 18000, 36000, 36000],
         deliveryTimeoutMs: 15_000,
         logLevel: "Info",
         publishBatchWindowMs: 2,
@@ -70,9 +70,11 @@ describe("settings from the environment (Effect 4 ConfigProvider)", () => {
       expect(yield* refusal({ HOOKLINE_SECRET_OVERLAP_SECONDS: "99999999" })).toContain(
         "HOOKLINE_SECRET_OVERLAP_SECONDS must be at most"
       )
+      // Parsed once, here: the refusal says which item is wrong and why.
       expect(yield* refusal({ HOOKLINE_RETRY_SCHEDULE: "soon" })).toContain(
-        "must be comma-separated whole seconds, e.g. 5,300,1800"
+        'item 1 ("soon") is not a whole number of seconds (expected comma-separated whole seconds'
       )
+      expect(yield* refusal({ HOOKLINE_RETRY_SCHEDULE: Array(21).fill("1").join(",") })).toContain("at most 20 retries")
       expect(yield* refusal({ HOOKLINE_PLANS: "free" })).toContain("HOOKLINE_PLANS")
       expect(yield* refusal({ PORT: "70000" })).toContain("PORT")
       expect(yield* refusal({ HOOKLINE_DELIVERY_TIMEOUT_MS: "soon" })).toContain("HOOKLINE_DELIVERY_TIMEOUT_MS")

@@ -2,7 +2,7 @@ import { describe, expect, it, layer } from "@effect/vitest"
 import { Duration, Effect, Fiber } from "effect"
 import * as HttpSenderModule from "../../../src/delivery/http-sender.js"
 import { HttpSender } from "../../../src/delivery/http-sender.js"
-import type { ResponseOutcome, SendOutcome } from "../../../src/delivery/outcome.js"
+import type { ResponseOutcome, SendOutcome } from "../../../src/domain/outcome.js"
 import { closedPort, rawReceiver, receiver } from "./receiver.js"
 
 const body = JSON.stringify({ id: "evt_1", type: "message.created", timestamp: "2026-01-01T00:00:00Z", data: {} })

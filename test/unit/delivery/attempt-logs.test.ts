@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Logger, References, Semaphore } from "effect"
 import { type DeliveryJob, makeEndpointActor } from "../../../src/delivery/endpoint-actor.js"
-import type { SendOutcome } from "../../../src/delivery/outcome.js"
+import type { SendOutcome } from "../../../src/domain/outcome.js"
 import { inMemoryActorEnvironment, testWebhook } from "../../support/actor-environment.js"
 
 const webhookId = "wh_logs"

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber } from "effect"
 import { type DeliveryJob, makeEndpointActor } from "../../../src/delivery/endpoint-actor.js"
-import type { SendOutcome } from "../../../src/delivery/outcome.js"
+import type { SendOutcome } from "../../../src/domain/outcome.js"
 import { inMemoryActorEnvironment, okOutcome as ok, testWebhook } from "../../support/actor-environment.js"
 import type { LogPosition } from "../../../src/eventstore/types.js"
 

@@ -14,7 +14,6 @@ import {
   evolve,
   fold,
   initialState,
-  isSubscribed,
   signingSecrets,
   WebhookCommand,
   WebhookEvent
@@ -280,14 +279,6 @@ describe("webhook state", () => {
 
   it("ignores events before creation", () => {
     expect(evolve(initialState, paused)).toBe(initialState)
-  })
-
-  it("matches subscriptions only while active", () => {
-    expect(isSubscribed(fold([created]), "message.created")).toBe(true)
-    expect(isSubscribed(fold([created]), "user.updated")).toBe(false)
-    expect(isSubscribed(fold([created, paused]), "message.created")).toBe(false)
-    expect(isSubscribed(fold([created, disabled]), "message.created")).toBe(false)
-    expect(isSubscribed(fold([created, deleted]), "message.created")).toBe(false)
   })
 
   it("falls back to the default retry schedule only when none is set", () => {

@@ -8,8 +8,8 @@ import {
   onFailure,
   onSuccess,
   onUrlChanged
-} from "../../../src/delivery/circuit-breaker.js"
-import type { CircuitState, CircuitStep, CircuitTransition, SendDecision } from "../../../src/delivery/circuit-breaker.js"
+} from "../../../src/domain/circuit-breaker.js"
+import type { CircuitState, CircuitStep, CircuitTransition, SendDecision } from "../../../src/domain/circuit-breaker.js"
 
 type Evidence = string
 type State = CircuitState<Evidence>

@@ -18,16 +18,12 @@ import { Cause, Duration, Effect, Option, Random, Result, Schedule, Schema } fro
 export const DEFAULT_RETRY_SCHEDULE: ReadonlyArray<number> = [5, 300, 1800, 7200, 18000, 36000, 36000]
 
 export const JITTER = 0.2
-export const MAX_RETRIES = 50
+/** The one bound on retries, for the configured default and each webhook's own schedule alike. */
+export const MAX_RETRIES = 20
 /** One week: a longer single delay is almost certainly a typo (milliseconds for seconds). */
 export const MAX_RETRY_DELAY_SECONDS = 7 * 24 * 3600
 export const RETRY_AFTER_MIN_MS = 1_000
 export const RETRY_AFTER_MAX_MS = 3_600_000
-
-/** For the API's per-webhook `retrySchedule` and anything else that decodes a schedule. */
-export const RetryScheduleSeconds = Schema.Array(
-  Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_RETRY_DELAY_SECONDS }))
-).check(Schema.isMaxLength(MAX_RETRIES))
 
 export class InvalidRetrySchedule extends Schema.TaggedError<InvalidRetrySchedule>()("InvalidRetrySchedule", {
   input: Schema.String,

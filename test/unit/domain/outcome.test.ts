@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { classifyOutcome, REDACTED, redactHeaders } from "../../../src/delivery/outcome.js"
-import type { OutcomeVerdict, SendErrorClass, SendOutcome } from "../../../src/delivery/outcome.js"
+import { classifyOutcome, REDACTED, redactHeaders } from "../../../src/domain/outcome.js"
+import type { OutcomeVerdict, SendErrorClass, SendOutcome } from "../../../src/domain/outcome.js"
 
 const now = Date.parse("2026-01-01T00:00:00Z")
 const response = (status: number, headers: Record<string, string> = {}): SendOutcome => ({
