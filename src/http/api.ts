@@ -6,6 +6,7 @@ import { AdminGroup } from "./groups/admin.js"
 import { DeliveriesGroup } from "./groups/deliveries.js"
 import { EventsGroup } from "./groups/events.js"
 import { HealthGroup } from "./groups/health.js"
+import { PortalAdminGroup, PortalGroup, PortalSessionGroup } from "./groups/portal.js"
 import { documentApi } from "./openapi.js"
 import { WebhooksGroup } from "./groups/webhooks.js"
 import { RequestErrors } from "./request-errors.js"
@@ -18,6 +19,9 @@ export class HooklineApi extends HttpApi.make("hookline")
   .add(EventsGroup)
   .add(WebhooksGroup)
   .add(DeliveriesGroup)
+  .add(PortalGroup)
+  .add(PortalAdminGroup)
+  .add(PortalSessionGroup)
   // Any route can meet these: a malformed or oversized body, a database outage. Added last, so that it
   // reaches every endpoint above.
   .middleware(RequestErrors)

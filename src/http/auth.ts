@@ -6,21 +6,45 @@ import { OperatorToken } from "../app/operator-token.js"
 import { Credentials } from "../domain/index.js"
 import { ApiKeyCache } from "../app/api-key-cache.js"
 import { findActiveKeyByHash } from "../projections/accounts.js"
-import { ServiceUnavailable, ServiceUnavailableError, Unauthorized, UnauthorizedError } from "./errors.js"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import { csrfHeader, PortalSessions, sessionCookieName, type WebhookScope } from "../portal/sessions.js"
+import {
+  Forbidden,
+  ForbiddenError,
+  ServiceUnavailable,
+  ServiceUnavailableError,
+  Unauthorized,
+  UnauthorizedError
+} from "./errors.js"
 
-/** The account an API key belongs to, for the request it authenticated. */
+/**
+ * The account a request acts for: an API key's, or a portal session's (then `keyId` is the session id, so
+ * a webhook's history names the portal session, and `portal` carries its optional webhook scope).
+ */
 export class CurrentAccount extends Context.Service<
   CurrentAccount,
-  { readonly accountId: string; readonly keyId: string }
+  {
+    readonly accountId: string
+    readonly keyId: string
+    readonly portal?: { readonly sessionId: string; readonly webhookIds: WebhookScope; readonly expiresAt: number } | undefined
+  }
 >()("hookline/CurrentAccount") {}
 
 const unauthorized = (message: string) => new Unauthorized({ code: "unauthorized", message })
 
-/** `Authorization: Bearer hk_...` on every /v1 route except /v1/admin. */
+/**
+ * `Authorization: Bearer hk_...` on every /v1 route except /v1/admin, or the portal's session cookie: the
+ * portal uses these same routes, under the same tenant rules, rather than a back end of its own.
+ */
 export class AccountAuth extends HttpApiMiddleware.Service<AccountAuth, { provides: CurrentAccount }>()("AccountAuth", {
-  error: [UnauthorizedError, ServiceUnavailableError],
-  security: { apiKey: HttpApiSecurity.bearer }
+  error: [UnauthorizedError, ForbiddenError, ServiceUnavailableError],
+  security: {
+    apiKey: HttpApiSecurity.bearer,
+    portalSession: HttpApiSecurity.apiKey({ in: "cookie", key: sessionCookieName })
+  }
 }) {}
+
+const safeMethods = new Set(["GET", "HEAD", "OPTIONS"])
 
 /** `Authorization: Bearer <operator token>` on /v1/admin. */
 export class OperatorAuth extends HttpApiMiddleware.Service<OperatorAuth>()("OperatorAuth", {
@@ -38,6 +62,7 @@ export const AccountAuthLive = Layer.effect(
   Effect.gen(function* () {
     const sql = yield* SqlClient
     const cache = yield* ApiKeyCache
+    const portal = yield* PortalSessions
     const lookup = (keyHash: string) =>
       findActiveKeyByHash(keyHash).pipe(
         Effect.provideService(SqlClient, sql),
@@ -60,7 +85,27 @@ export const AccountAuthLive = Layer.effect(
         const cached = cache.get(keyHash)
         if (cached !== undefined) return Effect.provideService(httpEffect, CurrentAccount, cached)
         return Effect.flatMap(lookup(keyHash), (account) => Effect.provideService(httpEffect, CurrentAccount, account))
-      }
+      },
+      portalSession: (httpEffect, { credential }) =>
+        Effect.gen(function* () {
+          const cookie = Redacted.value(credential)
+          // No cookie either: the message a client without any credential has always had.
+          if (cookie === "") return yield* unauthorized("missing or malformed API key")
+          const session = portal.verify(cookie)
+          if (Option.isNone(session)) return yield* unauthorized("the portal session has expired")
+          const { sessionId, accountId, webhookIds, expiresAt } = session.value
+          // SameSite=Strict keeps the cookie off other sites' requests; the header, which only the
+          // portal's own script can read and send, is the second lock on every write.
+          const request = yield* HttpServerRequest.HttpServerRequest
+          if (!safeMethods.has(request.method) && request.headers[csrfHeader] !== portal.csrfToken(sessionId)) {
+            return yield* new Forbidden({ code: "csrf_required", message: `portal writes need the ${csrfHeader} header of the session` })
+          }
+          return yield* Effect.provideService(httpEffect, CurrentAccount, {
+            accountId,
+            keyId: sessionId,
+            portal: { sessionId, webhookIds, expiresAt }
+          })
+        })
     })
   })
 )

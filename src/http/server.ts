@@ -21,6 +21,8 @@ import { AdminLive } from "./handlers/admin.js"
 import { DeliveriesLive } from "./handlers/deliveries.js"
 import { EventsLive } from "./handlers/events.js"
 import { HealthLive } from "./handlers/health.js"
+import { PortalAdminLive, PortalLive, PortalSessionLive } from "./handlers/portal.js"
+import { PortalSessionsLive } from "../portal/sessions.js"
 import { withJsonGuard } from "./json-guard.js"
 import { ApiRateLimiter, withRateLimit } from "./rate-limit.js"
 import { RequestErrorsLive } from "./request-errors.js"
@@ -35,8 +37,19 @@ export const ApiLive = Layer.mergeAll(
   HttpApiBuilder.layer(HooklineApi, { openapiPath: openApiPath }),
   HttpApiSwagger.layer(HooklineApi, { path: docsPath })
 ).pipe(
-  Layer.provide([HealthLive, AdminLive, AccountLive, EventsLive, WebhooksLive, DeliveriesLive]),
-  Layer.provide([AccountAuthLive, OperatorAuthLive, RequestErrorsLive])
+  Layer.provide([
+    HealthLive,
+    AdminLive,
+    AccountLive,
+    EventsLive,
+    WebhooksLive,
+    DeliveriesLive,
+    PortalLive,
+    PortalAdminLive,
+    PortalSessionLive
+  ]),
+  Layer.provide([AccountAuthLive, OperatorAuthLive, RequestErrorsLive]),
+  Layer.provide(PortalSessionsLive)
 )
 
 /** Every method and path the server answers, to tell a wrong method (405) from an unknown route (404). */

@@ -10,7 +10,7 @@ import { orApiError } from "../error-mapping.js"
 import { NotFound } from "../errors.js"
 import { defaultLimit, type PageParams, seqCursor } from "../pagination.js"
 import type { DeliveryFilterParams } from "../resources/delivery.js"
-import { auditedWebhook, ownWebhook } from "./own-webhook.js"
+import { auditedWebhook, isInScope, ownWebhook, scopeOf, webhookInScope } from "./own-webhook.js"
 
 /** The query of both delivery lists: a page and the filters. */
 type ListQuery = typeof PageParams.Type & typeof DeliveryFilterParams.Type
@@ -42,7 +42,19 @@ export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (h
             { limit: query.limit ?? defaultLimit, after }
           )
         )
-        return { data: page.data, nextCursor: page.next === null ? null : cursor.format(page.next) }
+        const scope = yield* scopeOf
+        return {
+          data: page.data.filter((delivery) => isInScope(scope, delivery.webhookId)),
+          nextCursor: page.next === null ? null : cursor.format(page.next)
+        }
+      })
+
+    /** The account's delivery, if the session's scope covers its webhook. */
+    const findDelivery = (accountId: string, deliveryId: string) =>
+      Effect.gen(function* () {
+        const found = yield* orApiError(deliveries.get(accountId, deliveryId))
+        const scope = yield* scopeOf
+        return Option.filter(found, (delivery) => isInScope(scope, delivery.webhookId))
       })
 
     return handlers
@@ -62,6 +74,7 @@ export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (h
       .handle("test", ({ params, request }) =>
         Effect.gen(function* () {
           const { accountId, keyId } = yield* CurrentAccount
+          yield* webhookInScope(params.id)
           const sent = yield* orApiError(
             deliveries.sendTest(callerOf(request, { kind: "account", accountId, keyId }), accountId, params.id)
           )
@@ -71,13 +84,16 @@ export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (h
       .handle("get", ({ params }) =>
         Effect.gen(function* () {
           const { accountId } = yield* CurrentAccount
-          const found = yield* orApiError(deliveries.get(accountId, params.id))
+          const found = yield* findDelivery(accountId, params.id)
           return Option.isSome(found) ? found.value : yield* deliveryNotFound(params.id)
         })
       )
       .handle("redeliver", ({ params, request }) =>
         Effect.gen(function* () {
-          const { accountId, keyId } = yield* CurrentAccount
+          const { accountId, keyId, portal } = yield* CurrentAccount
+          if (portal?.webhookIds != null && Option.isNone(yield* findDelivery(accountId, params.id))) {
+            return yield* deliveryNotFound(params.id)
+          }
           const found = yield* orApiError(
             deliveries.redeliver(callerOf(request, { kind: "account", accountId, keyId }), accountId, params.id)
           )

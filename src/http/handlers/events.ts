@@ -11,6 +11,7 @@ import { defaultLimit, seqCursor } from "../pagination.js"
 import { toPublishedResource } from "../resources/event.js"
 import { listPublishedEvents } from "../../projections/published-events.js"
 import { SqlClient } from "effect/sql/SqlClient"
+import { isInScope, scopeOf } from "./own-webhook.js"
 
 const cursor = seqCursor("e")
 
@@ -72,7 +73,17 @@ export const EventsLive = HttpApiBuilder.group(HooklineApi, "events", (handlers)
               sql
             )
           )
-          return { data: page.data, nextCursor: page.next === null ? null : cursor.format(page.next) }
+          // A portal session limited to some webhooks sees the events that were delivered to them.
+          const scope = yield* scopeOf
+          const data =
+            scope === null
+              ? page.data
+              : yield* orApiError(
+                  Effect.filter(page.data, (event) =>
+                    Effect.map(deliveriesOf.forEvent(accountId, event.id), (ds) => ds.some((d) => isInScope(scope, d.webhookId)))
+                  )
+                )
+          return { data, nextCursor: page.next === null ? null : cursor.format(page.next) }
         })
       )
       .handle("event", ({ params }) =>
@@ -83,7 +94,13 @@ export const EventsLive = HttpApiBuilder.group(HooklineApi, "events", (handlers)
             return yield* new NotFound({ code: "event_not_found", message: `event ${params.id} not found` })
           }
           const event = found.value
-          const deliveries = yield* orApiError(deliveriesOf.forEvent(accountId, event.eventId))
+          const scope = yield* scopeOf
+          const deliveries = (yield* orApiError(deliveriesOf.forEvent(accountId, event.eventId))).filter((d) =>
+            isInScope(scope, d.webhookId)
+          )
+          if (scope !== null && deliveries.length === 0) {
+            return yield* new NotFound({ code: "event_not_found", message: `event ${params.id} not found` })
+          }
           return {
             id: event.eventId,
             type: event.type,

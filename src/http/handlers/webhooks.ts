@@ -13,7 +13,7 @@ import { orApiError } from "../error-mapping.js"
 import { defaultLimit, positionCursor, versionCursor } from "../pagination.js"
 import { BadRequest } from "../errors.js"
 import { fromRow, fromState } from "../resources/webhook.js"
-import { ownWebhook } from "./own-webhook.js"
+import { isInScope, ownWebhook, scopeOf, webhookInScope, wholeAccount } from "./own-webhook.js"
 
 const accountActor = Effect.map(CurrentAccount, ({ accountId, keyId }): Actor & { readonly accountId: string } => ({
   kind: "account",
@@ -42,6 +42,7 @@ export const WebhooksLive = HttpApiBuilder.group(HooklineApi, "webhooks", (handl
       .handle("create", ({ payload, request }) =>
         Effect.gen(function* () {
           const actor = yield* accountActor
+          yield* wholeAccount
           const { webhook, secret } = yield* orApiError(
             commands.create(actor.accountId, payload, callerOf(request, actor)).pipe(
               // The id is new: it cannot name a deleted webhook.
@@ -57,8 +58,9 @@ export const WebhooksLive = HttpApiBuilder.group(HooklineApi, "webhooks", (handl
           const after = yield* Effect.fromResult(positionCursor.parse(query.cursor))
           const page = yield* orApiError(read(listWebhooks(accountId, after, query.limit ?? defaultLimit)))
           const last = page.rows[page.rows.length - 1]
+          const scope = yield* scopeOf
           return {
-            data: page.rows.map(fromRow),
+            data: page.rows.filter((row) => isInScope(scope, row.webhook_id)).map(fromRow),
             nextCursor: page.more && last !== undefined ? positionCursor.format(rowPosition(last)) : null
           }
         })
@@ -80,6 +82,7 @@ export const WebhooksLive = HttpApiBuilder.group(HooklineApi, "webhooks", (handl
       .handle("update", ({ params, payload, request }) =>
         Effect.gen(function* () {
           const actor = yield* accountActor
+          yield* webhookInScope(params.id)
           const webhook = yield* orApiError(commands.update(actor.accountId, params.id, payload, callerOf(request, actor)))
           return fromState(webhook)
         })
@@ -87,24 +90,28 @@ export const WebhooksLive = HttpApiBuilder.group(HooklineApi, "webhooks", (handl
       .handle("delete", ({ params, request }) =>
         Effect.gen(function* () {
           const actor = yield* accountActor
+          yield* webhookInScope(params.id)
           yield* orApiError(commands.delete(actor.accountId, params.id, callerOf(request, actor)))
         })
       )
       .handle("pause", ({ params, request }) =>
         Effect.gen(function* () {
           const actor = yield* accountActor
+          yield* webhookInScope(params.id)
           return fromState(yield* orApiError(commands.pause(actor.accountId, params.id, callerOf(request, actor))))
         })
       )
       .handle("resume", ({ params, request }) =>
         Effect.gen(function* () {
           const actor = yield* accountActor
+          yield* webhookInScope(params.id)
           return fromState(yield* orApiError(commands.resume(actor.accountId, params.id, callerOf(request, actor))))
         })
       )
       .handle("rotateSecret", ({ params, payload, request }) =>
         Effect.gen(function* () {
           const actor = yield* accountActor
+          yield* webhookInScope(params.id)
           const { webhook, secret } = yield* orApiError(
             commands.rotateSecret(
               actor.accountId,
@@ -119,6 +126,7 @@ export const WebhooksLive = HttpApiBuilder.group(HooklineApi, "webhooks", (handl
       .handle("history", ({ params, query }) =>
         Effect.gen(function* () {
           const { accountId } = yield* CurrentAccount
+          yield* webhookInScope(params.id)
           const after = yield* Effect.fromResult(historyCursor.parse(query.cursor))
           const page = yield* orApiError(history.page(accountId, params.id, after, query.limit ?? defaultLimit))
           const last = page.entries[page.entries.length - 1]
