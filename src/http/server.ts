@@ -23,6 +23,7 @@ import { EventsLive } from "./handlers/events.js"
 import { HealthLive } from "./handlers/health.js"
 import { PortalAdminLive, PortalLive, PortalSessionLive } from "./handlers/portal.js"
 import { PortalSessionsLive } from "../portal/sessions.js"
+import { PortalStaticLive, portalStaticRoutes } from "../portal/static.js"
 import { withJsonGuard } from "./json-guard.js"
 import { ApiRateLimiter, withRateLimit } from "./rate-limit.js"
 import { RequestErrorsLive } from "./request-errors.js"
@@ -62,7 +63,8 @@ export const routes: ReadonlyArray<Route & LabelledRoute> = [
     }))
   ),
   { method: "GET", path: openApiPath, pattern: routePattern(openApiPath) },
-  { method: "GET", path: docsPath, pattern: routePattern(docsPath) }
+  { method: "GET", path: docsPath, pattern: routePattern(docsPath) },
+  ...portalStaticRoutes.map((route) => ({ ...route, pattern: routePattern(route.path) }))
 ]
 
 /**
@@ -96,7 +98,7 @@ export const HttpServerLive = Layer.unwrap(
     const settings = yield* Settings
     // The router's own request log is off: withObservability writes one line per request, with the
     // route and correlation id.
-    return HttpRouter.serve(Layer.mergeAll(ApiLive, MiddlewareLive), { disableLogger: true }).pipe(
+    return HttpRouter.serve(Layer.mergeAll(ApiLive, PortalStaticLive, MiddlewareLive), { disableLogger: true }).pipe(
       Layer.provideMerge(
         NodeHttpServer.layer(
           // Slow clients cannot hold the server: headers within 10 s, the whole request within 30 s.

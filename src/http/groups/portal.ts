@@ -52,6 +52,16 @@ export class PortalGroup extends HttpApiGroup.make("portal")
       )
       .annotate(OpenApi.Transform, (operation) => ({ ...operation, requestBody: { ...operation.requestBody, required: false } }))
   )
+  .add(
+    HttpApiEndpoint.get("attemptsHourly", "/webhooks/:id/attempts-hourly", {
+      params: { id: Schema.String },
+      success: Schema.Struct({
+        data: Schema.Array(Schema.Struct({ hour: Schema.String, succeeded: Schema.Number, failed: Schema.Number }))
+      }),
+      error: [NotFoundError, GoneError]
+    }).annotate(OpenApi.Summary, "A webhook's attempts by the hour")
+      .annotate(OpenApi.Description, "Succeeded and failed attempts per hour over the last 24 hours, oldest first; hours without attempts are left out.")
+  )
   .middleware(AccountAuth)
   .prefix("/v1")
   .annotate(OpenApi.Title, "Portal") {}

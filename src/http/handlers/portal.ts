@@ -6,6 +6,7 @@ import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { SqlClient } from "effect/sql/SqlClient"
 import { Effect, Option } from "effect"
 import { findAccount } from "../../projections/accounts.js"
+import { attemptsHourly } from "../../portal/attempts-hourly.js"
 import {
   defaultLinkSeconds,
   PortalSessions,
@@ -62,8 +63,16 @@ export const PortalHandlersLive = Effect.gen(function* () {
 
 export const PortalLive = HttpApiBuilder.group(HooklineApi, "portal", (handlers) =>
   Effect.gen(function* () {
-    const { link } = yield* PortalHandlersLive
-    return handlers.handle("createSession", ({ payload, request }) =>
+    const { link, read } = yield* PortalHandlersLive
+    return handlers
+      .handle("attemptsHourly", ({ params }) =>
+        Effect.gen(function* () {
+          const { accountId } = yield* CurrentAccount
+          yield* read(ownWebhook(accountId, params.id))
+          return { data: yield* orApiError(read(attemptsHourly(params.id))) }
+        })
+      )
+      .handle("createSession", ({ payload, request }) =>
       Effect.gen(function* () {
         const account = yield* CurrentAccount
         // A session cannot outlive or widen itself through links of its own.

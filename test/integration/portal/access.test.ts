@@ -222,6 +222,12 @@ describe("portal links and sessions", () => {
     expect(made.status).toBe(201)
     const session = await enter(String(made.body.url))
     expect(items((await client.request("GET", "/v1/webhooks", asPortal(session))).body.data).map((w) => w.id)).toEqual([webhookId])
+    // The hourly counts behind the portal's 24-hour chart follow the same rules.
+    const hourly = await client.request("GET", `/v1/webhooks/${webhookId}/attempts-hourly`, asPortal(session))
+    expect(hourly.status).toBe(200)
+    expect(hourly.body).toEqual({ data: [] })
+    const stranger = await createAccount(client, "pro", "Stranger")
+    expect((await client.request("GET", `/v1/webhooks/${webhookId}/attempts-hourly`, { token: stranger.key })).status).toBe(404)
     const unknown = await client.request("POST", "/v1/admin/accounts/acc_nobody/portal-sessions", { token: testOperatorToken })
     expect(unknown.status).toBe(404)
     const asAccount = await client.request("POST", `/v1/admin/accounts/${accountId}/portal-sessions`, { token: key })

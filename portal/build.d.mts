@@ -1,0 +1,1 @@
+export declare const buildPortal: () => Promise<{ readonly jsBytes: number; readonly jsGzipBytes: number }>
