@@ -22,7 +22,7 @@ export const DayChart = ({ hours, now = Date.now() }: { hours: ReadonlyArray<Hou
   const half = 14
   const bar = width / 24
   return (
-    <svg class="chart" viewBox={`0 0 ${width} ${half * 2 + 1}`} role="img" aria-label={`Last 24 hours: ${succeeded} succeeded, ${failed} failed`}>
+    <svg class="chart" preserveAspectRatio="xMinYMid meet" viewBox={`0 0 ${width} ${half * 2 + 1}`} role="img" aria-label={`Last 24 hours: ${succeeded} succeeded, ${failed} failed`}>
       <line x1="0" x2={width} y1={half + 0.5} y2={half + 0.5} class="chart-axis" />
       {slots.map((s, i) => (
         <g key={s.at}>
