@@ -75,6 +75,13 @@ export const AccountAuthLive = Layer.effect(
           return Effect.succeed(account)
         })
       )
+    /** The account of a key: the cache's, or the read model's. */
+    const authenticate = (key: string) => {
+      if (!Credentials.isApiKeyFormat(key)) return Effect.fail(unauthorized("missing or malformed API key"))
+      const keyHash = Credentials.hashApiKey(key)
+      const cached = cache.get(keyHash)
+      return cached !== undefined ? Effect.succeed(cached) : lookup(keyHash)
+    }
     return AccountAuth.of({
       apiKey: (httpEffect, { credential }) => {
         const key = Redacted.value(credential)
@@ -86,17 +93,24 @@ export const AccountAuthLive = Layer.effect(
         if (cached !== undefined) return Effect.provideService(httpEffect, CurrentAccount, cached)
         return Effect.flatMap(lookup(keyHash), (account) => Effect.provideService(httpEffect, CurrentAccount, account))
       },
+      // Tried only after the bearer key failed, so API clients pay nothing for the portal.
       portalSession: (httpEffect, { credential }) =>
         Effect.gen(function* () {
+          const request = yield* HttpServerRequest.HttpServerRequest
           const cookie = Redacted.value(credential)
-          // No cookie either: the message a client without any credential has always had.
-          if (cookie === "") return yield* unauthorized("missing or malformed API key")
-          const session = portal.verify(cookie)
-          if (Option.isNone(session)) return yield* unauthorized("the portal session has expired")
+          const session = cookie === "" ? Option.none() : portal.verify(cookie)
+          if (Option.isNone(session)) {
+            if (cookie !== "" && request.headers.authorization === undefined) {
+              return yield* unauthorized("the portal session has expired")
+            }
+            // The answer is the bearer key's own reason (the last scheme's failure is what the client gets):
+            // a missing or revoked key stays a 401, a database outage a 503.
+            const bearer = /^Bearer (.*)$/i.exec(request.headers.authorization ?? "")?.[1] ?? ""
+            return yield* Effect.provideService(httpEffect, CurrentAccount, yield* authenticate(bearer))
+          }
           const { sessionId, accountId, webhookIds, expiresAt } = session.value
           // SameSite=Strict keeps the cookie off other sites' requests; the header, which only the
           // portal's own script can read and send, is the second lock on every write.
-          const request = yield* HttpServerRequest.HttpServerRequest
           if (!safeMethods.has(request.method) && request.headers[csrfHeader] !== portal.csrfToken(sessionId)) {
             return yield* new Forbidden({ code: "csrf_required", message: `portal writes need the ${csrfHeader} header of the session` })
           }

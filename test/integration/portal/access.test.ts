@@ -207,8 +207,14 @@ describe("portal links and sessions", () => {
     const tampered = `${name}=${value.slice(0, -3)}abc`
     const response = await client.request("GET", "/v1/webhooks", { headers: { cookie: tampered } })
     expect(response.status).toBe(401)
+    // Without a cookie, a key's failure reads as it always has.
     expect((await client.request("GET", "/v1/webhooks")).body).toEqual({
       error: { code: "unauthorized", message: "missing or malformed API key" }
+    })
+    const unknownKey = await client.request("GET", "/v1/webhooks", { token: `hk_${"a".repeat(43)}` })
+    expect(unknownKey.body).toEqual({ error: { code: "unauthorized", message: "unknown or revoked API key" } })
+    expect((await client.request("GET", "/v1/webhooks", { headers: { cookie: tampered } })).body).toEqual({
+      error: { code: "unauthorized", message: "the portal session has expired" }
     })
   })
 
