@@ -21,8 +21,9 @@ import { gracefulTeardown } from "./teardown.js"
 
 /** Everything below the HTTP server: database, migrations, event store, projections. */
 export const CoreLive = ProjectionRunnerLive.pipe(
-  Layer.provideMerge(ProjectionRegistry.layer(allProjections)),
   Layer.provideMerge(EventStoreLive),
+  // Below the event store: its appends apply the inline projections.
+  Layer.provideMerge(ProjectionRegistry.layer(allProjections)),
   Layer.provideMerge(FieldCipherLive),
   Layer.provideMerge(LogNotificationsLive),
   Layer.provideMerge(MigrationsLive),

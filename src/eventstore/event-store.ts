@@ -1,6 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import pg from "pg"
 import { Context, Duration, Effect, Layer, Metric, Option, Stream } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import { appendBatchSize, appendDuration, timed } from "../metrics.js"
 import { Settings } from "../config.js"
@@ -12,6 +13,7 @@ import {
   WrongExpectedVersion
 } from "./errors.js"
 import { FieldCipher, noCipher } from "./field-cipher.js"
+import { type InlineReadModel, InlineReadModels, readModelLockKey } from "./inline.js"
 import { clientConfig, LogNotifications } from "./notifications.js"
 import {
   type AppendResult,
@@ -77,6 +79,16 @@ export interface EventStoreShape {
     /** Top-level payload fields the reader does not need: left in the database, never parsed. */
     omitFields?: ReadonlyArray<string>
   ) => Effect.Effect<TypedPage, EventStoreUnavailable>
+  /**
+   * Every committed event of these types after `after`, in log order, read on the caller's connection
+   * (inside its transaction) and with no horizon: only for a reader that holds the lock every writer of
+   * these types takes (a read model's switch to a rebuilt generation), so no earlier one can still
+   * commit.
+   */
+  readonly readCommittedOfTypes: (
+    after: LogPosition,
+    types: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable>
   /** The last position `readAll` can reach right now (the start when the log is empty). */
   readonly head: Effect.Effect<LogPosition, EventStoreUnavailable>
   /** Every event after `after`, in log order, forever: wakes on NOTIFY, polls as a fallback. */
@@ -220,11 +232,48 @@ const groupResults = (
   })
 }
 
+/**
+ * The appended events as a reader would get them, from what the writer holds: the payloads in memory
+ * (never sealed by the cipher), the positions from the append's rows, and the transaction's time, which
+ * is what `recorded_at` defaults to.
+ */
+const recordedOf = (
+  appends: ReadonlyArray<StreamAppend>,
+  rows: ReadonlyArray<AppendedRow>,
+  at: Date
+): ReadonlyArray<RecordedEvent> => {
+  const byId = new Map<string, AppendedRow>()
+  for (const row of rows) byId.set(row.event_id, row)
+  const events: Array<RecordedEvent> = []
+  for (const append of appends) {
+    for (const event of append.events) {
+      const row = byId.get(event.eventId)!
+      events.push({
+        eventId: event.eventId,
+        streamId: append.streamId,
+        streamVersion: row.stream_version,
+        type: event.type,
+        schemaVersion: event.schemaVersion ?? 1,
+        data: event.data,
+        metadata: event.metadata ?? {},
+        position: { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) },
+        recordedAt: at
+      })
+    }
+  }
+  // Log order, as a reader would apply them.
+  return events.sort((a, b) => LogPosition.compare(a.position, b.position))
+}
+
 export const make = Effect.gen(function* () {
   const sql = yield* PgClient.PgClient
   const notifications = yield* LogNotifications
   const settings = yield* Settings
   const cipher = Option.getOrElse(yield* Effect.serviceOption(FieldCipher), () => noCipher)
+  // Sorted by name: the order their locks are taken in, the same in every writer.
+  const inlineModels = [...Option.getOrElse(yield* Effect.serviceOption(InlineReadModels), () => [])].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+  )
   const toRecorded = toRecordedWith(cipher.open)
   // Typed reads go through a small pool of their own, by pg directly, as named statements: prepared once
   // per connection, a statement of up to two dozen branches is not planned again on every read (2–4 ms
@@ -286,6 +335,44 @@ export const make = Effect.gen(function* () {
         Effect.mapError(unavailable("append"))
       )
 
+  /**
+   * The append and the inline read models it touches, in one transaction. The read models' locks are
+   * taken (shared) first and held to the commit, so a switch to a rebuilt generation, which takes them
+   * exclusively, sees this append either wholly before it or wholly after. Only an active generation of
+   * the read model's own version is written: one still building reads the log itself.
+   */
+  const appendWithReadModels = (
+    models: ReadonlyArray<InlineReadModel>,
+    appends: ReadonlyArray<StreamAppend>,
+    statement: string,
+    params: ReadonlyArray<string>
+  ) =>
+    sql.withTransaction(
+      Effect.gen(function* () {
+        const names = models.map((m) => m.name)
+        yield* sql.unsafe(`SELECT count(pg_advisory_xact_lock_shared(hashtext(k))) FROM unnest($1::text[]) AS k`, [
+          names.map(readModelLockKey)
+        ])
+        // A statement of its own, after the lock is held: a statement's snapshot is taken when it starts,
+        // so one that waited for the lock would still see the generation the switch just retired.
+        const targets = yield* sql.unsafe<{ name: string | null; generation: number | null; version: number | null; at: Date }>(
+          `SELECT c.name, c.generation, c.version, now() AS at
+             FROM (SELECT 1) AS one
+             LEFT JOIN projection_checkpoints c ON c.name = ANY($1::text[]) AND c.status = 'active'`,
+          [names]
+        )
+        const rows = yield* sql.unsafe<AppendedRow>(statement, params)
+        const recorded = recordedOf(appends, rows, targets[0]!.at)
+        for (const model of models) {
+          const target = targets.find((t) => t.name === model.name && t.version === model.version)
+          if (target === undefined || target.generation === null) continue
+          const events = recorded.filter((e) => model.eventTypes.includes(e.type))
+          if (events.length > 0) yield* model.apply(events, target.generation)
+        }
+        return rows
+      })
+    ).pipe(Effect.provideService(SqlClient, sql))
+
   /** Runs `statement` ($1 = the batch as jsonb) for the non-empty appends and maps its rows and errors. */
   const runAppend = <E>(
     appends: ReadonlyArray<StreamAppend>,
@@ -308,7 +395,11 @@ export const make = Effect.gen(function* () {
         }))
       }))
     )
-    return timed(appendDuration, sql.unsafe<AppendedRow>(statement, [batch, ...params])).pipe(
+    const touched = inlineModels.filter((model) => nonEmpty.some((a) => a.events.some((e) => model.eventTypes.includes(e.type))))
+    const execute = touched.length === 0
+      ? sql.unsafe<AppendedRow>(statement, [batch, ...params])
+      : appendWithReadModels(touched, nonEmpty, statement, [batch, ...params])
+    return timed(appendDuration, execute).pipe(
       Effect.tap((rows) =>
         rows.length === 0
           ? Effect.void
@@ -346,6 +437,11 @@ export const make = Effect.gen(function* () {
         }
         if (pg.code === "23505" && pg.constraint === "events_event_id_key") {
           return recoverRetry(nonEmpty, new DuplicateEventId({ eventIds: [] }))
+        }
+        // Two writers updating the same read-model rows in another order: PostgreSQL aborted this one,
+        // which rolled back whole; it is appended again.
+        if ((pg.code === "40P01" || pg.code === "40001") && attempt < maxAnyConflicts) {
+          return runAppend(appends, statement, params, extraErrors, attempt + 1)
         }
         return Effect.fail(new EventStoreUnavailable({ operation: "append", cause: error }))
       })
@@ -452,6 +548,20 @@ export const make = Effect.gen(function* () {
     )
   }
 
+  const readCommittedOfTypes = (after: LogPosition, types: ReadonlyArray<string>) =>
+    sql
+      .unsafe<EventRow>(
+        `SELECT ${columns} FROM events
+          WHERE event_type = ANY($3::text[])
+            AND (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+          ORDER BY events.transaction_id, events.global_position`,
+        [after.transactionId.toString(), after.globalPosition.toString(), types]
+      )
+      .pipe(
+        Effect.map((rows) => rows.map(toRecorded)),
+        Effect.mapError(unavailable("readCommittedOfTypes"))
+      )
+
   const subscribe = (after: LogPosition, options?: { readonly batchSize?: number }) => {
     const batchSize = options?.batchSize ?? 1000
     return Stream.paginate(after, (cursor) =>
@@ -467,7 +577,17 @@ export const make = Effect.gen(function* () {
     )
   }
 
-  return EventStore.of({ append, appendBatch, appendAdvancingReactor, readStream, readAll, readAllOfTypes, head, subscribe })
+  return EventStore.of({
+    append,
+    appendBatch,
+    appendAdvancingReactor,
+    readStream,
+    readAll,
+    readAllOfTypes,
+    readCommittedOfTypes,
+    head,
+    subscribe
+  })
 })
 
 export const EventStoreLive = Layer.effect(EventStore, make)

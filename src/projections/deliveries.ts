@@ -303,8 +303,10 @@ export const deliveriesProjectionName = "deliveries"
 export const deliveriesProjection: Projection = {
   name: deliveriesProjectionName,
   // 2: the account-wide delivery log's index. 3: attempts counted across redeliveries, what starts the
-  // next one, cancellation, circuit since when, attempts by the hour.
+  // next one, cancellation, circuit since when, attempts by the hour; written inline, in the transaction
+  // of each append that carries these events (the recorder's, the dispatcher's, a redelivery's).
   version: 3,
+  inline: true,
   eventTypes: ["DeliveriesScheduled", ...deliveryEventTypes, ...endpointEventTypes],
   // An attempt's request and response are read from its stream when asked for, never here.
   omitFields: ["requestHeaders", "response", "url"],

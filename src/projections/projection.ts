@@ -20,8 +20,17 @@ export const generationTable = (table: string, generation: number): string => `$
  */
 export interface Projection {
   readonly name: string
-  /** Bump to rebuild from the start into new tables at the next start-up. */
+  /**
+   * Bump to rebuild from the start into new tables at the next start-up. Bump it too when a projection
+   * becomes `inline`: its new generation is then built from the log and handed to the writers at the switch.
+   */
   readonly version: number
+  /**
+   * Applied by the writers, in the transaction of every append that carries its event types, instead of
+   * by the runner reading them back from the log (see eventstore/inline.ts). The runner still builds a new
+   * generation from the log, and applies the last events under the read model's lock at the switch.
+   */
+  readonly inline?: boolean
   /** The event types it reads; the runner skips every other event in SQL. */
   readonly eventTypes: ReadonlyArray<string>
   /** Payload fields it never reads (large ones): not sent from the database at all. */

@@ -29,7 +29,9 @@ interface PublishedFields {
 
 export const publishedEventsProjection: Projection = {
   name: publishedEventsProjectionName,
-  version: 1,
+  // 2: written inline, by the publish's own append.
+  version: 2,
+  inline: true,
   eventTypes: ["EventPublished"],
   omitFields: ["data"],
   tables: ["published_events"],

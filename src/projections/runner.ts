@@ -14,6 +14,7 @@ import type { SqlError } from "effect/sql/SqlError"
 import { Settings } from "../config.js"
 import { EventStore } from "../eventstore/event-store.js"
 import type { EventStoreUnavailable } from "../eventstore/errors.js"
+import { type InlineReadModel, InlineReadModels, readModelLockKey } from "../eventstore/inline.js"
 import { LogNotifications } from "../eventstore/notifications.js"
 import { LogPosition, makeStoredCheckpoint, type RecordedEvent } from "../eventstore/types.js"
 import { supervised } from "../supervise.js"
@@ -66,7 +67,23 @@ export class ProjectionRunner extends Context.Service<ProjectionRunner, Projecti
 export class ProjectionRegistry extends Context.Service<ProjectionRegistry, ReadonlyArray<Projection>>()(
   "hookline/ProjectionRegistry"
 ) {
-  static readonly layer = (projections: ReadonlyArray<Projection>) => Layer.succeed(ProjectionRegistry, projections)
+  /**
+   * The projections, and the inline ones as the event store's read models: provide it below the event
+   * store, so every append applies them.
+   */
+  static readonly layer = (projections: ReadonlyArray<Projection>) =>
+    Layer.mergeAll(
+      Layer.succeed(ProjectionRegistry, projections),
+      Layer.succeed(
+        InlineReadModels,
+        projections.filter((p) => p.inline === true).map((p): InlineReadModel => ({
+          name: p.name,
+          version: p.version,
+          eventTypes: p.eventTypes,
+          apply: (events, generation) => p.apply(events, (t) => generationTable(t, generation))
+        }))
+      )
+    )
 }
 
 interface CheckpointRow {
@@ -111,7 +128,7 @@ export const make = Effect.gen(function* () {
     return projection === undefined ? Effect.fail(new ProjectionNotFound({ name })) : Effect.succeed(projection)
   }
 
-  const lockProjection = (name: string) => sql`SELECT pg_advisory_xact_lock(hashtext(${`hookline-projection:${name}`}))`
+  const lockProjection = (name: string) => sql`SELECT pg_advisory_xact_lock(hashtext(${readModelLockKey(name)}))`
 
   const createGeneration = (projection: Projection, generation: number, status: "active" | "building") =>
     Effect.gen(function* () {
@@ -149,7 +166,9 @@ export const make = Effect.gen(function* () {
         const current = yield* sql<{ generation: number; version: number }>`
           SELECT generation, version FROM projections WHERE name = ${projection.name}`
         if (current.length === 0) {
-          yield* createGeneration(projection, 1, "active")
+          // An inline projection's first generation is built from the log like any rebuilt one (the log
+          // may hold its events already), and handed to the writers at the switch.
+          yield* createGeneration(projection, 1, projection.inline === true ? "building" : "active")
           yield* pointViews(projection, 1)
           yield* sql`INSERT INTO projections (name, generation, version) VALUES (${projection.name}, 1, ${projection.version})`
           return [1]
@@ -169,12 +188,33 @@ export const make = Effect.gen(function* () {
       })
     )
 
+  /** Applies, inside the switch's transaction, the events the building generation has not read yet. */
+  const finalCatchUp = (projection: Projection, generation: number) =>
+    Effect.gen(function* () {
+      const [row] = yield* sql<{ transaction_id: string; global_position: string }>`
+        SELECT transaction_id::text AS transaction_id, global_position::text AS global_position
+          FROM projection_checkpoints WHERE name = ${projection.name} AND generation = ${generation}`
+      if (row === undefined) return
+      const after = { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) }
+      const events = yield* store.readCommittedOfTypes(after, projection.eventTypes)
+      if (events.length === 0) return
+      yield* projection.apply(events, (t) => generationTable(t, generation))
+      const last = events[events.length - 1]!.position
+      yield* sql`UPDATE projection_checkpoints
+                    SET transaction_id = ${last.transactionId.toString()}::xid8, global_position = ${last.globalPosition.toString()},
+                        events_applied = events_applied + ${events.length}, updated_at = now()
+                  WHERE name = ${projection.name} AND generation = ${generation}`
+    })
+
   /** The rebuilt generation has caught up: readers switch to it in one transaction. */
   const activate = (projection: Projection, generation: number) =>
     Effect.gen(function* () {
       const retired = yield* sql.withTransaction(
         Effect.gen(function* () {
           yield* lockProjection(projection.name)
+          // Every inline writer is now either committed or waiting for the lock: what they committed
+          // since this generation's last read is applied here, and the rest is theirs to apply to it.
+          if (projection.inline === true) yield* finalCatchUp(projection, generation)
           yield* pointViews(projection, generation)
           const old = yield* sql<{ generation: number }>`
             UPDATE projection_checkpoints SET status = 'retired', updated_at = now()
@@ -206,6 +246,8 @@ export const make = Effect.gen(function* () {
       if (row === undefined) return
       let building = row.status === "building"
       if (!building) activeGeneration.set(projection.name, generation)
+      // An active inline generation is the writers' to keep: nothing to read back.
+      if (!building && projection.inline === true) return
       let checkpoint: LogPosition = {
         transactionId: BigInt(row.transaction_id),
         globalPosition: BigInt(row.global_position)
@@ -251,6 +293,7 @@ export const make = Effect.gen(function* () {
         if (!moved && building) {
           yield* activate(projection, generation)
           building = false
+          if (projection.inline === true) return
         }
         const to = moved ? scannedTo : checkpoint
         // Only other types' events passed: the stored checkpoint follows at most once a second (a rebuild
@@ -300,7 +343,11 @@ export const make = Effect.gen(function* () {
       const rows = yield* readCheckpoints(projection.name)
       const describe = (r: CheckpointRow) =>
         Effect.gen(function* () {
-          const storedCheckpoint = { transactionId: BigInt(r.transaction_id), globalPosition: BigInt(r.global_position) }
+          // An active inline generation is kept by the writers, at the head of the log (its stored
+          // checkpoint is where the switch to it happened).
+          const storedCheckpoint = r.status === "active" && projection.inline === true
+            ? head
+            : { transactionId: BigInt(r.transaction_id), globalPosition: BigInt(r.global_position) }
           // This process's runner may be ahead of what it stored, over events of other types.
           const running = progress.get(`${projection.name}:${r.generation}`)
           const checkpoint =
@@ -348,8 +395,20 @@ export const make = Effect.gen(function* () {
       return yield* statusOf(projection)
     })
 
+  /** An inline projection's active generation holds every committed write: its writer applied it. */
+  const isInlineActive = (name: string) =>
+    activeGeneration.has(name) && projections.some((p) => p.name === name && p.inline === true)
+
+  /** A projection's first generation may still be building (an inline one always is, at first). */
+  const untilActive = (name: string) =>
+    Effect.suspend(function loop(): Effect.Effect<void> {
+      return activeGeneration.has(name) ? Effect.void : Effect.andThen(Effect.sleep(Duration.millis(10)), Effect.suspend(loop))
+    })
+
   const awaitPosition = (name: string, position: LogPosition, timeout: Duration.Input) =>
     Effect.gen(function* () {
+      yield* untilActive(name)
+      if (isInlineActive(name)) return true
       const generation = activeGeneration.get(name)
       const ref = generation === undefined ? undefined : progress.get(`${name}:${generation}`)
       if (ref === undefined) return false
@@ -357,13 +416,13 @@ export const make = Effect.gen(function* () {
         Stream.filter((p) => LogPosition.compare(p.checkpoint, position) >= 0),
         Stream.take(1),
         Stream.runDrain,
-        Effect.as(true),
-        Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed(false) })
+        Effect.as(true)
       )
-    })
+    }).pipe(Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed(false) }))
 
   const caughtUp = Effect.gen(function* () {
     for (const projection of projections) {
+      if (isInlineActive(projection.name)) continue
       const generation = activeGeneration.get(projection.name)
       const ref = generation === undefined ? undefined : progress.get(`${projection.name}:${generation}`)
       if (ref === undefined || !(yield* SubscriptionRef.get(ref)).caughtUp) return false

@@ -16,8 +16,9 @@ export const engineOn = (url: string, settings: Partial<HooklineSettings> = {}) 
   DeliveryLive.pipe(
     Layer.provideMerge(CommandsLive),
     Layer.provideMerge(ProjectionRunnerLive),
-    Layer.provideMerge(ProjectionRegistry.layer(allProjections)),
     Layer.provideMerge(EventStoreLive),
+    // Below the event store: its appends apply the inline projections.
+    Layer.provideMerge(ProjectionRegistry.layer(allProjections)),
     Layer.provideMerge(LogNotificationsLive),
     Layer.provideMerge(
       Settings.layerWith({ pollIntervalMs: 200, scanIntervalMs: 100, allowPrivateTargets: true, ...settings })

@@ -23,8 +23,9 @@ export const TestServer = (overrides: Partial<HooklineSettings> = {}) => {
     ...overrides
   })
   const core = ProjectionRunnerLive.pipe(
-    Layer.provideMerge(ProjectionRegistry.layer(allProjections)),
     Layer.provideMerge(EventStoreLive),
+    // Below the event store: its appends apply the inline projections.
+    Layer.provideMerge(ProjectionRegistry.layer(allProjections)),
     Layer.provideMerge(LogNotificationsLive),
     Layer.provideMerge(settings),
     Layer.provideMerge(TestDatabase())

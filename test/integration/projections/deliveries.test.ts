@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { Duration, Effect, Layer, Option, Redacted, Scope } from "effect"
+import { Duration, Effect, Fiber, Layer, Option, Redacted, Scope } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import { Settings } from "../../../src/config.js"
 import { MigrationsLive } from "../../../src/db/migrations.js"
@@ -21,8 +21,9 @@ import { createTestDatabase } from "../../support/database.js"
 
 const runnerOn = (url: string) =>
   ProjectionRunnerLive.pipe(
-    Layer.provideMerge(ProjectionRegistry.layer([deliveriesProjection])),
     Layer.provideMerge(EventStoreLive),
+    // Below the event store: its appends apply the inline projections.
+    Layer.provideMerge(ProjectionRegistry.layer([deliveriesProjection])),
     Layer.provideMerge(LogNotificationsLive),
     Layer.provideMerge(Settings.layerWith({ pollIntervalMs: 50 })),
     Layer.provideMerge(MigrationsLive.pipe(Layer.provideMerge(PgClient.layer({ url: Redacted.make(url), maxConnections: 4 }))))
@@ -152,6 +153,54 @@ describe("the deliveries projection", () => {
         }
         expect(Option.getOrThrow((yield* runner.status)[0]!.active).generation).toBe(2)
         expect({ a: yield* rowsOf("a-"), b: yield* rowsOf("b-") }).toEqual(before)
+      }).pipe(Effect.provide(ctx))
+    }), 60_000)
+
+  it.live("a rebuild taken over while writers keep appending loses and repeats nothing (the switch under the lock)", () =>
+    Effect.gen(function* () {
+      const url = yield* Effect.promise(createTestDatabase)
+      const ctx = yield* start(runnerOn(url))
+      yield* Effect.gen(function* () {
+        const store = yield* EventStore
+        const runner = yield* ProjectionRunner
+        const ids = Array.from({ length: 40 }, (_, i) => `h-d${i}`)
+        yield* store.append("event-h-evt", "any", [event("DeliveriesScheduled", {
+          eventId: "h-evt",
+          accountId: "acc",
+          eventType: "message.created",
+          deliveries: ids.map((deliveryId) => ({ deliveryId, webhookId: "h-wh" })),
+          scheduledAt: at(0)
+        })])
+        const generationOf = Effect.map(runner.status, (all) => Option.match(all[0]!.active, { onNone: () => 0, onSome: (a) => a.generation }))
+        const waitForGeneration = (generation: number) =>
+          Effect.gen(function* () {
+            for (let i = 0; i < 400 && (yield* generationOf) !== generation; i++) yield* Effect.sleep(Duration.millis(25))
+            expect(yield* generationOf).toBe(generation)
+          })
+        yield* waitForGeneration(1)
+        // Writers append attempts, one transaction each, all through the rebuild and its switch.
+        let written = 0
+        const writer = (k: number) =>
+          Effect.gen(function* () {
+            for (let i = 0; i < 60; i++) {
+              const id = ids[(i * 7 + k) % ids.length]!
+              yield* store.append(`delivery-${id}`, "any", [attempt(id, "h-wh", i % 5 === 0 ? "ok" : "fail", 1, at(9))])
+              written++
+              yield* Effect.sleep(Duration.millis(2))
+            }
+          })
+        const writers = yield* Effect.forkChild(Effect.all([writer(0), writer(1), writer(2)], { concurrency: "unbounded" }))
+        yield* Effect.sleep(Duration.millis(30))
+        yield* runner.rebuild("deliveries")
+        yield* waitForGeneration(2)
+        yield* Fiber.join(writers)
+        expect(written).toBe(180)
+        const live = yield* rowsOf("h-")
+        expect(live.deliveries.reduce((n, r) => n + Number(r.attempts), 0)).toBe(180)
+        // A rebuild with nobody writing derives the same rows from the log alone.
+        yield* runner.rebuild("deliveries")
+        yield* waitForGeneration(3)
+        expect(yield* rowsOf("h-")).toEqual(live)
       }).pipe(Effect.provide(ctx))
     }), 60_000)
 })

@@ -44,8 +44,9 @@ const databaseAt = (url: string) =>
 
 const runnerOn = (url: string, projections: ReadonlyArray<Projection>, overrides?: { readonly pollIntervalMs: number }) =>
   ProjectionRunnerLive.pipe(
-    Layer.provideMerge(ProjectionRegistry.layer(projections)),
     Layer.provideMerge(EventStoreLive),
+    // Below the event store: its appends apply the inline projections.
+    Layer.provideMerge(ProjectionRegistry.layer(projections)),
     Layer.provideMerge(LogNotificationsLive),
     Layer.provideMerge(overrides === undefined ? settings : Settings.layerWith(overrides)),
     Layer.provideMerge(databaseAt(url))

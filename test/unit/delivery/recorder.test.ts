@@ -20,6 +20,7 @@ const storeWith = (gate: Deferred.Deferred<void>) => {
     readStream: () => unused,
     readAll: () => unused,
     readAllOfTypes: () => unused,
+    readCommittedOfTypes: () => unused,
     head: unused,
     subscribe: () => Stream.die("not used by the recorder"),
     appendBatch: (appends) =>
