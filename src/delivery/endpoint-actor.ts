@@ -5,10 +5,12 @@ import { attemptDuration, attemptFailed, attemptSucceeded, deliveryExhausted, we
 import type { AttemptTrigger } from "../domain/delivery.js"
 import * as Webhook from "../domain/webhook.js"
 import { deliveryStream, endpointStream } from "../domain/streams.js"
-import type { LogPosition, NewEvent, StreamAppend } from "../eventstore/types.js"
-import { circuitEventData, decideAttempt, type FailureEvidence } from "../domain/attempt.js"
+import type { LogPosition, StreamAppend } from "../eventstore/types.js"
+import { decideAttempt, type FailureEvidence } from "../domain/attempt.js"
 import * as Circuit from "../domain/circuit-breaker.js"
 import type { HttpSenderShape } from "./http-sender.js"
+import { makeCircuitGate } from "./circuit-gate.js"
+import { makeRateLimiter } from "./rate-limiter.js"
 import type { DeliveryRecorderShape } from "./recorder.js"
 import { decodeSigningSecrets, sign } from "./signer.js"
 import type { WebhookDirectory } from "./webhook-directory.js"
@@ -82,8 +84,6 @@ export interface EndpointActor {
   readonly tick: (now: number) => Effect.Effect<void> | undefined
 }
 
-const iso = (ms: number) => new Date(ms).toISOString()
-
 const systemActor = { kind: "system" as const }
 const systemMetadata = { actor: systemActor }
 
@@ -119,10 +119,11 @@ const actorOn = (
   let idleWorkers = 0
   let peakWorkers = 0
   let lastActivity = Date.now()
-  let circuit: Circuit.CircuitState<FailureEvidence> = Circuit.initialState()
-  // The URL the circuit's state is about: a change of the webhook's URL closes the circuit.
-  let circuitUrl: string | undefined
-  let nextSlot = 0
+  const gate = makeCircuitGate(webhookId, {
+    currentUrl: () => env.directory.settings(webhookId)?.url,
+    recorder: env.recorder,
+    config: env.circuit
+  })
   let failingSince: number | undefined
   const keyCache = new Map<string, KeyObject>()
   // Resolved once per actor: the per-webhook series (or the shared "other" one past the bound).
@@ -150,86 +151,6 @@ const actorOn = (
     return { keys }
   }
 
-  const endpointEvent = (transition: Circuit.CircuitTransition<FailureEvidence>, now: number): NewEvent => ({
-    eventId: randomUUID(),
-    type: transition._tag,
-    data: circuitEventData(webhookId, transition, now, circuitUrl),
-    metadata: { actor: { kind: "system" } }
-  })
-
-  /**
-   * One line per circuit transition, with the delivery whose attempt (or probe) caused it. An opening is
-   * a warning: the endpoint's deliveries now wait.
-   */
-  const logTransition = (transition: Circuit.CircuitTransition<FailureEvidence>, deliveryId: string) =>
-    transition._tag === "CircuitOpened"
-      ? Effect.logWarning("circuit opened").pipe(
-          Effect.annotateLogs({
-            webhookId,
-            deliveryId,
-            failures: transition.failures.length,
-            cooldownMs: transition.cooldownMs,
-            until: iso(transition.until)
-          })
-        )
-      : Effect.logInfo(transition._tag === "CircuitClosed" ? "circuit closed" : "circuit half-open").pipe(
-          Effect.annotateLogs(
-            transition._tag === "CircuitClosed" && transition.reason !== undefined
-              ? { webhookId, deliveryId, reason: transition.reason }
-              : { webhookId, deliveryId }
-          )
-        )
-
-  const recordTransition = (
-    step: { readonly transition: Option.Option<Circuit.CircuitTransition<FailureEvidence>> },
-    now: number,
-    deliveryId: string
-  ) =>
-    Option.isNone(step.transition)
-      ? Effect.void
-      : Effect.andThen(
-          env.recorder.record({
-            appends: [{ streamId: endpointStream(webhookId), expectedVersion: "any", events: [endpointEvent(step.transition.value, now)] }]
-          }),
-          logTransition(step.transition.value, deliveryId)
-        )
-
-  /**
-   * Follows the webhook's current URL: a new one closes the circuit (recorded, with the delivery that
-   * noticed). Checked before every attempt and on every turn of the wait at an open circuit, so a change
-   * reaches a waiting delivery within a second.
-   */
-  const followUrl = (url: string | undefined, deliveryId: string): Effect.Effect<void> => {
-    if (url === undefined || url === circuitUrl) return Effect.void
-    const previous = circuitUrl
-    circuitUrl = url
-    if (previous === undefined) return Effect.void
-    const step = Circuit.onUrlChanged(circuit, previous, url)
-    circuit = step.state
-    return recordTransition(step, Date.now(), deliveryId)
-  }
-
-  /**
-   * Waits while the circuit is open (`deliveryId`: the delivery waiting, named if it gets the probe).
-   * Succeeds with true when this attempt is the probe.
-   */
-  const passCircuit = (deliveryId: string): Effect.Effect<boolean> =>
-    Effect.suspend(() => {
-      const followed = followUrl(env.directory.settings(webhookId)?.url, deliveryId)
-      if (circuit._tag === "Closed") return Effect.as(followed, false)
-      const now = Date.now()
-      const check = Circuit.canSend<FailureEvidence>(circuit, now, env.circuit)
-      circuit = check.state
-      const after: Effect.Effect<boolean> =
-        check.decision._tag === "Wait"
-          ? Effect.andThen(Effect.sleep(Duration.millis(Math.min(check.decision.ms, 1000))), passCircuit(deliveryId))
-          : Effect.succeed(check.decision._tag === "Probe")
-      return Effect.andThen(
-        followed,
-        Option.isNone(check.transition) ? after : Effect.andThen(recordTransition(check, now, deliveryId), after)
-      )
-    })
-
   /**
    * A failed attempt's line, and the delivery's exhaustion if it was its last: ids, attempt, error class
    * and status only (never the URL, headers or bodies, which may carry secrets). Successes are not logged.
@@ -248,39 +169,12 @@ const actorOn = (
         )
   }
 
-  // Send times of the last `rateLimit` attempts, oldest first: the hard bound behind the spacing.
-  const recentSends: Array<number> = []
-
-  /**
-   * Spaces attempts 1/rate apart, then checks the hard bound: at most `rateLimit` sends in any one
-   * second. Spacing alone is not enough: workers woken late together (a busy event loop) would send in
-   * a burst.
-   */
-  const passRateLimit = (rateLimit: number): Effect.Effect<number> => {
-    const now = Date.now()
-    const slot = Math.max(now, nextSlot)
-    nextSlot = slot + 1000 / rateLimit
-    const spaced = slot > now ? Effect.sleep(Duration.millis(slot - now)) : Effect.void
-    // Succeeds with the send time it counted: the attempt starts then, so the bound holds on the times
-    // recorded in the log too, not only on the clock readings taken here.
-    const window: Effect.Effect<number> = Effect.suspend(() => {
-      const at = Date.now()
-      const limit = Math.max(1, Math.floor(rateLimit))
-      while (recentSends.length > limit) recentSends.shift()
-      if (recentSends.length === limit && at - recentSends[0]! < 1000) {
-        return Effect.andThen(Effect.sleep(Duration.millis(1000 - (at - recentSends[0]!))), window)
-      }
-      if (recentSends.length === limit) recentSends.shift()
-      recentSends.push(at)
-      return Effect.succeed(at)
-    })
-    return Effect.andThen(spaced, window)
-  }
+  const rateLimiter = makeRateLimiter()
 
   const attempt = Effect.fnUntraced(function* (job: DeliveryJob, taken: Webhook.Webhook) {
     // A closed circuit, the same URL and no rate limit, the common case, cost no Effect steps.
-    const probe = circuit._tag !== "Closed" || taken.url !== circuitUrl ? yield* passCircuit(job.deliveryId) : false
-    const startedAt = taken.rateLimit !== null ? yield* passRateLimit(taken.rateLimit) : Date.now()
+    const probe = gate.needsCheck(taken.url) ? yield* gate.pass(job.deliveryId) : false
+    const startedAt = taken.rateLimit !== null ? yield* rateLimiter.pass(taken.rateLimit) : Date.now()
     // The settings again: a change made while this job waited at the circuit or the rate limit (URL,
     // headers, secret) applies to this attempt, not the next.
     const webhook = env.directory.settings(webhookId)
@@ -289,7 +183,7 @@ const actorOn = (
       env.release(job, null)
       return
     }
-    if (webhook.url !== circuitUrl) yield* followUrl(webhook.url, job.deliveryId)
+    if (webhook.url !== gate.url()) yield* gate.follow(webhook.url, job.deliveryId)
     const headers: Record<string, string> = {
       ...webhook.headers,
       "webhook-id": job.eventId,
@@ -328,16 +222,16 @@ const actorOn = (
       },
       {
         retrySchedule: Webhook.effectiveRetrySchedule(webhook, env.defaultRetrySchedule),
-        circuit,
+        circuit: gate.state(),
         circuitConfig: env.circuit,
-        sameEndpoint: webhook.url === circuitUrl,
+        sameEndpoint: webhook.url === gate.url(),
         failingSince,
         disableAfterFailingMs: env.disableAfterFailingMs
       },
       now,
       Math.random
     )
-    circuit = decision.circuit.state
+    gate.apply(decision.circuit)
     failingSince = decision.failingSince
     const metadata = job.correlationId === undefined
       ? systemMetadata
@@ -349,7 +243,7 @@ const actorOn = (
     }]
     const transition = decision.circuit.transition
     if (Option.isSome(transition)) {
-      appends.push({ streamId: endpointStream(webhookId), expectedVersion: "any", events: [endpointEvent(transition.value, now)] })
+      appends.push({ streamId: endpointStream(webhookId), expectedVersion: "any", events: [gate.transitionEvent(transition.value, now)] })
     }
     // Synchronous metric updates: three Effect steps per attempt cost more than the updates themselves.
     attemptDuration.updateUnsafe(outcome.durationMs / 1000, context)
@@ -359,7 +253,7 @@ const actorOn = (
     yield* env.recorder.record({ appends, onCommitted: (position) => env.release(job, position) })
     // Logged once the outcome is decided and queued; a success writes no line (the hot path stays quiet).
     if (!decision.success) yield* logFailure(job, decision.errorClass, decision.status, decision.nextAttemptAt)
-    if (Option.isSome(transition)) yield* logTransition(transition.value, job.deliveryId)
+    if (Option.isSome(transition)) yield* gate.logTransition(transition.value, job.deliveryId)
     if (decision.disable !== undefined) yield* env.disable(webhookId, decision.disable, job.deliveryId)
   })
 
@@ -439,9 +333,8 @@ const actorOn = (
       Effect.sync(() => env.directory.unload(webhookId))
     )
     const restored = yield* env.restore(webhookId)
-    circuit = restored.circuit
-    // The first attempt's `followUrl` closes a restored circuit that opened for another URL.
-    circuitUrl = restored.circuitUrl ?? env.directory.settings(webhookId)?.url
+    // The first attempt's `follow` closes a restored circuit that opened for another URL.
+    gate.restore(restored.circuit, restored.circuitUrl ?? env.directory.settings(webhookId)?.url)
     failingSince = restored.failingSince
     scope = yield* Effect.scope
     yield* startWorker
