@@ -232,6 +232,13 @@ const groupResults = (
   })
 }
 
+/** An active generation of an inline read model, as the append reads it. */
+interface Target {
+  readonly name: string
+  readonly generation: number
+  readonly version: number
+}
+
 /**
  * The appended events as a reader would get them, from what the writer holds: the payloads in memory
  * (never sealed by the cipher), the positions from the append's rows, and the transaction's time, which
@@ -353,19 +360,24 @@ export const make = Effect.gen(function* () {
         yield* sql.unsafe(`SELECT count(pg_advisory_xact_lock_shared(hashtext(k))) FROM unnest($1::text[]) AS k`, [
           names.map(readModelLockKey)
         ])
-        // A statement of its own, after the lock is held: a statement's snapshot is taken when it starts,
-        // so one that waited for the lock would still see the generation the switch just retired.
-        const targets = yield* sql.unsafe<{ name: string | null; generation: number | null; version: number | null; at: Date }>(
-          `SELECT c.name, c.generation, c.version, now() AS at
-             FROM (SELECT 1) AS one
-             LEFT JOIN projection_checkpoints c ON c.name = ANY($1::text[]) AND c.status = 'active'`,
-          [names]
+        // The generations are read in a statement after the lock's: a statement's snapshot is taken when
+        // it starts, so one that had waited for the lock would still see the generation just retired. The
+        // append carries that read, to spend no round trip of its own.
+        const appended = yield* sql.unsafe<AppendedRow & { readonly targets: ReadonlyArray<Target>; readonly at: Date }>(
+          `WITH a AS MATERIALIZED (${statement})
+           SELECT a.*, now() AS at,
+                  (SELECT coalesce(json_agg(json_build_object('name', c.name, 'generation', c.generation, 'version', c.version)), '[]')
+                     FROM projection_checkpoints c WHERE c.name = ANY($${params.length + 1}::text[]) AND c.status = 'active') AS targets
+             FROM a`,
+          [...params, names]
         )
-        const rows = yield* sql.unsafe<AppendedRow>(statement, params)
-        const recorded = recordedOf(appends, rows, targets[0]!.at)
+        const rows: ReadonlyArray<AppendedRow> = appended
+        const targets = appended[0]?.targets ?? []
+        if (appended.length === 0) return rows
+        const recorded = recordedOf(appends, rows, appended[0]!.at)
         for (const model of models) {
           const target = targets.find((t) => t.name === model.name && t.version === model.version)
-          if (target === undefined || target.generation === null) continue
+          if (target === undefined) continue
           const events = recorded.filter((e) => model.eventTypes.includes(e.type))
           if (events.length > 0) yield* model.apply(events, target.generation)
         }
