@@ -29,7 +29,10 @@ export const buildPortal = async () => {
   return { jsBytes: js.length, jsGzipBytes: gzipped }
 }
 
+// Quiet by default: `npm start` runs the build, and its output is Hookline's log (one JSON line per entry).
 if (import.meta.url === `file://${process.argv[1]}`) {
   const weight = await buildPortal()
-  console.log(`portal: app.js ${(weight.jsBytes / 1024).toFixed(1)} KB, ${(weight.jsGzipBytes / 1024).toFixed(1)} KB gzip`)
+  if (process.argv.includes("--report")) {
+    console.log(`portal: app.js ${(weight.jsBytes / 1024).toFixed(1)} KB, ${(weight.jsGzipBytes / 1024).toFixed(1)} KB gzip`)
+  }
 }

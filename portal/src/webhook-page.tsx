@@ -149,6 +149,15 @@ const Deliveries = ({ webhookId }: { webhookId: string }) => {
   const params = query({ limit: 50, status: filters.status, type: filters.type, since: toIso(filters.since), until: toIso(filters.until) })
   // Polled: a new delivery shows within about a second and a half.
   const list = useLoad(() => api<Page<Delivery>>("GET", `/v1/webhooks/${webhookId}/deliveries${params}`), [webhookId, params], 1_500)
+  // Older pages, fetched on demand; the live first page above them keeps refreshing.
+  const [older, setOlder] = useState<{ params: string; rows: ReadonlyArray<Delivery>; next: string | null } | null>(null)
+  const olderRows = older?.params === params ? older.rows : []
+  const nextCursor = older?.params === params ? older.next : (list.data?.nextCursor ?? null)
+  const showOlder = async () => {
+    if (nextCursor === null) return
+    const page = await api<Page<Delivery>>("GET", `/v1/webhooks/${webhookId}/deliveries${params}&cursor=${encodeURIComponent(nextCursor)}`)
+    setOlder({ params, rows: [...olderRows, ...page.data], next: page.nextCursor })
+  }
   const [error, setError] = useState<unknown>(null)
   const set = (key: keyof typeof filters) => (e: { currentTarget: HTMLInputElement | HTMLSelectElement }) =>
     setFilters((f) => ({ ...f, [key]: e.currentTarget.value }))
@@ -215,7 +224,7 @@ const Deliveries = ({ webhookId }: { webhookId: string }) => {
               </tr>
             </thead>
             <tbody>
-              {list.data.data.map((d) => (
+              {[...list.data.data, ...olderRows.filter((o) => !list.data!.data.some((d) => d.id === o.id))].map((d) => (
                 <tr key={d.id} data-delivery={d.id}>
                   <td>
                     <a href={`#/deliveries/${d.id}`}>{formatTime(d.createdAt)}</a>
@@ -238,6 +247,11 @@ const Deliveries = ({ webhookId }: { webhookId: string }) => {
               ))}
             </tbody>
           </table>
+          {nextCursor !== null ? (
+            <button class="small" onClick={() => showOlder().catch(setError)}>
+              Show older deliveries
+            </button>
+          ) : null}
         </div>
       ) : null}
     </section>
