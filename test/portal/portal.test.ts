@@ -47,17 +47,18 @@ const setup = async (webhooks: ReadonlyArray<{ name: string; path?: string; retr
   return { key, accountId, ids }
 }
 
-const publish = (key: string, id: string) =>
-  env.request("POST", "/v1/events", key, {
-    id,
-    type: "message.created",
-    data: {
+const publishBody = (id: string) => ({
+  id,
+  type: "message.created",
+  data: {
       message: { id: "m1", text: "hello", sender: { type: "user", id: "u1", name: "Ann" }, createdAt: "2026-01-01T00:00:00Z" },
       conversation: { id: "c1", status: "open", channelId: "ch1" },
       customer: { id: "u1", name: "Ann", email: "ann@example.com" },
       channel: { id: "ch1", type: "web", name: "Site" }
-    }
-  })
+  }
+})
+
+const publish = (key: string, id: string) => env.request("POST", "/v1/events", key, publishBody(id))
 
 // Without Chromium the suite is skipped on a developer's machine; CI (.ci/run) installs it and requires it.
 const skip = !hasChromium && process.env.HOOKLINE_REQUIRE_CHROMIUM !== "1"
@@ -259,6 +260,49 @@ describe.skipIf(skip)("the portal in Chromium", () => {
     // Nothing scrolls sideways at 375 px.
     expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375)
   })
+
+  it("every page is interactive within 1 s with 10,000 deliveries in the log", async () => {
+    const { key, ids } = await setup([{ name: "Busy" }])
+    const data = publishBody("x").data
+    for (let batch = 0; batch < 20; batch++) {
+      const events = Array.from({ length: 500 }, (_, i) => ({ id: `evt_busy_${batch}_${i}`, type: "message.created", data }))
+      await env.request("POST", "/v1/events/batch", key, { events })
+    }
+    const deadline = Date.now() + 60_000
+    while (Date.now() < deadline) {
+      const health = await env.request("GET", `/v1/webhooks/${ids[0]}/health`, key)
+      if (Number((health.last24h as unknown as { succeeded: number }).succeeded) >= 10_000) break
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    const first = await newPage()
+    await first.goto(await env.link(key))
+    await heading(first, "Webhooks").waitFor()
+    const base = first.url().replace(/#.*$/, "")
+    const timings: Record<string, number> = {}
+    const views: ReadonlyArray<readonly [string, (page: Page) => Promise<void>]> = [
+      ["#/webhooks", (page) => page.getByRole("link", { name: "Busy" }).waitFor()],
+      [`#/webhooks/${ids[0]}`, (page) => page.locator("tr[data-delivery]").first().waitFor()],
+      ["#/event-types", (page) => page.getByRole("heading", { name: "message.created" }).waitFor()],
+      ["#/account", (page) => page.locator(".plan").waitFor()]
+    ]
+    for (const [hash, ready] of views) {
+      // A fresh load of the page, with the session's cookie, as a bookmark would open it.
+      const page = await first.context().newPage()
+      const started = Date.now()
+      await page.goto(`${base}${hash}`)
+      await ready(page)
+      timings[hash] = Date.now() - started
+      await page.close()
+    }
+    const delivery = await env.request("GET", `/v1/webhooks/${ids[0]}/deliveries?limit=1`, key)
+    const deliveryId = String((delivery.data as unknown as Array<{ id: string }>)[0]!.id)
+    const page = await first.context().newPage()
+    const started = Date.now()
+    await page.goto(`${base}#/deliveries/${deliveryId}`)
+    await page.getByRole("heading", { name: /Attempt 1/ }).waitFor()
+    timings.delivery = Date.now() - started
+    for (const [view, ms] of Object.entries(timings)) expect(ms, `${view}: ${ms} ms`).toBeLessThan(1_000)
+  }, 90_000)
 
   it("the operator opens an account's portal; the script weighs at most 150 KB gzipped", async () => {
     const { accountId } = await setup([{ name: "Operated" }])
