@@ -19,8 +19,14 @@ const loadMs = 4_000
 const batchLoops = 48
 const singleLoops = 16
 const batchSize = 100
-/** The stated bound: peak RSS above the idle process (tsx and the compiled sources included). */
-const rssGrowthBoundMb = 250
+/**
+ * The stated bound: peak RSS above the idle process (tsx and the compiled sources included). Measured
+ * growth, six runs each on a shared 2-core machine: 196–225 MB before the read models were written inline
+ * (issue 13), 169–291 MB after (the publishes' transactions now write their read-model rows, and more of
+ * that garbage is live at once). What this test guards is that memory stays bounded while most publishes
+ * are refused, not the exact figure.
+ */
+const rssGrowthBoundMb = 320
 
 const rssMb = (pid: number) => {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))
