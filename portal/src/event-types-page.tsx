@@ -34,7 +34,13 @@ const example = (schema: JsonSchema, root: JsonSchema, name = "", depth = 0): un
     case "array":
       return schema.items === undefined ? [] : [example(schema.items, root, name, depth + 1)]
     case "string":
-      return schema.format === "date-time" || /At$/.test(name) ? "2026-01-01T12:00:00Z" : name === "id" || name.endsWith("Id") ? `${name}_1` : name
+      if (schema.format === "date-time" || /At$/.test(name)) return "2026-01-01T12:00:00Z"
+      if (schema.format === "email" || name === "email") return "ann@example.com"
+      if (schema.format === "uri" || /url$/i.test(name)) return "https://example.com/files/1"
+      if (name === "id" || name.endsWith("Id")) return `${name === "id" ? "obj" : name.slice(0, -2)}_1`
+      if (name === "name") return "Ann Example"
+      if (name === "text") return "Hello, is my order on its way?"
+      return name
     case "integer":
     case "number":
       return 1

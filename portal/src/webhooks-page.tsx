@@ -55,7 +55,7 @@ export const WebhooksPage = ({ canCreate }: { canCreate: boolean }) => {
               </div>
               <p class="url">{webhook.url}</p>
               <dl class="facts">
-                <div>
+                <div class="fact-wide">
                   <dt>Events</dt>
                   <dd>{webhook.events.join(", ")}</dd>
                 </div>
