@@ -22,6 +22,13 @@ export const setCsrfToken = (token: string) => {
   csrfToken = token
 }
 
+// A session that ends while the page is open (expired, or left in another tab) turns the page into the
+// "expired" view rather than a string of errors.
+let onSessionEnded = () => {}
+export const whenSessionEnds = (handler: () => void) => {
+  onSessionEnded = handler
+}
+
 const asIssues = (details: unknown): ReadonlyArray<ApiIssue> => {
   if (typeof details !== "object" || details === null || !("issues" in details) || !Array.isArray(details.issues)) return []
   return details.issues.flatMap((issue: unknown) =>
@@ -43,6 +50,7 @@ export const api = async <A>(method: string, path: string, body?: unknown): Prom
   })
   const text = await response.text()
   const json: unknown = text === "" ? undefined : JSON.parse(text)
+  if (response.status === 401 && !path.startsWith("/portal/api/session")) onSessionEnded()
   if (!response.ok) {
     const error =
       typeof json === "object" && json !== null && "error" in json && typeof json.error === "object" && json.error !== null

@@ -1,7 +1,7 @@
 import { render } from "preact"
 import { useEffect, useState } from "preact/hooks"
 import { AccountPage } from "./account-page.js"
-import { api, ApiError, type Session, setCsrfToken } from "./api.js"
+import { api, ApiError, type Session, setCsrfToken, whenSessionEnds } from "./api.js"
 import { DeliveryPage } from "./delivery-page.js"
 import { EventTypesPage } from "./event-types-page.js"
 import { match, useRoute } from "./router.js"
@@ -31,9 +31,9 @@ const openSession = async (): Promise<Session | "expired"> => {
   }
 }
 
-const Expired = () => (
+const Expired = ({ left }: { left: boolean }) => (
   <main id="main" class="expired">
-    <Title>This link has expired</Title>
+    {left ? <Title>You have left the portal</Title> : <Title>This link has expired</Title>}
     <p>Portal links work once and for a limited time. Ask for a new link where you got this one.</p>
   </main>
 )
@@ -66,9 +66,10 @@ const View = ({ path, session }: { path: string; session: Session }) => {
 }
 
 const App = () => {
-  const [session, setSession] = useState<Session | "expired" | "failed" | null>(null)
+  const [session, setSession] = useState<Session | "expired" | "left" | "failed" | null>(null)
   const path = useRoute()
   useEffect(() => {
+    whenSessionEnds(() => setSession("expired"))
     openSession().then(
       (s) => {
         if (s !== "expired") setCsrfToken(s.csrfToken)
@@ -82,7 +83,7 @@ const App = () => {
     document.title = `${view?.label ?? "Portal"} · Hookline`
   }, [path])
   if (session === null) return <p class="loading">Loading…</p>
-  if (session === "expired") return <Expired />
+  if (session === "expired" || session === "left") return <Expired left={session === "left"} />
   if (session === "failed") return <p class="error">The portal could not reach Hookline. Reload to try again.</p>
   return (
     <>
@@ -102,6 +103,16 @@ const App = () => {
             ))}
           </ul>
         </nav>
+        <p class="session-note">
+          {session.webhookIds === null ? "" : `This link shows ${session.webhookIds.length} webhook${session.webhookIds.length === 1 ? "" : "s"}. `}
+          Until {new Date(session.expiresAt).toLocaleTimeString(undefined, { timeStyle: "short" })}
+        </p>
+        <button
+          class="leave"
+          onClick={() => api("DELETE", "/portal/api/session").then(() => setSession("left"), () => setSession("left"))}
+        >
+          Leave
+        </button>
       </header>
       <main id="main" tabIndex={-1}>
         <View path={path} session={session} />

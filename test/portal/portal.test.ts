@@ -209,6 +209,12 @@ describe.skipIf(skip)("the portal in Chromium", () => {
     const bare = await newPage()
     await bare.goto(url.split("#")[0]!)
     await heading(bare, "This link has expired").waitFor()
+
+    // Leaving ends the session in this browser: a reload finds no session.
+    await first.getByRole("button", { name: "Leave" }).click()
+    await heading(first, "You have left the portal").waitFor()
+    await first.reload()
+    await heading(first, "This link has expired").waitFor()
   })
 
   it("a URL edited to another account's webhook shows nothing of it", async () => {
