@@ -91,7 +91,7 @@ export const DeliveriesLive = HttpApiBuilder.group(HooklineApi, "deliveries", (h
       .handle("redeliver", ({ params, request }) =>
         Effect.gen(function* () {
           const { accountId, keyId, portal } = yield* CurrentAccount
-          if (portal?.webhookIds != null && Option.isNone(yield* findDelivery(accountId, params.id))) {
+          if (portal !== undefined && portal.webhookIds !== null && Option.isNone(yield* findDelivery(accountId, params.id))) {
             return yield* deliveryNotFound(params.id)
           }
           const found = yield* orApiError(

@@ -39,7 +39,7 @@ const sessionResource = (claims: Pick<SessionClaims, "accountId" | "webhookIds" 
   csrfToken
 })
 
-export const PortalHandlersLive = Effect.gen(function* () {
+export const portalHandlers = Effect.gen(function* () {
   const sessions = yield* PortalSessions
   const sql = yield* SqlClient
   const read = <A, E>(query: Effect.Effect<A, E, SqlClient>) => Effect.provideService(query, SqlClient, sql)
@@ -63,7 +63,7 @@ export const PortalHandlersLive = Effect.gen(function* () {
 
 export const PortalLive = HttpApiBuilder.group(HooklineApi, "portal", (handlers) =>
   Effect.gen(function* () {
-    const { link, read } = yield* PortalHandlersLive
+    const { link, read } = yield* portalHandlers
     return handlers
       .handle("attemptsHourly", ({ params }) =>
         Effect.gen(function* () {
@@ -87,7 +87,7 @@ export const PortalLive = HttpApiBuilder.group(HooklineApi, "portal", (handlers)
 
 export const PortalAdminLive = HttpApiBuilder.group(HooklineApi, "portalAdmin", (handlers) =>
   Effect.gen(function* () {
-    const { link, read } = yield* PortalHandlersLive
+    const { link, read } = yield* portalHandlers
     return handlers.handle("createSession", ({ params, payload, request }) =>
       Effect.gen(function* () {
         const account = yield* orApiError(read(findAccount(params.accountId)))
@@ -102,7 +102,7 @@ export const PortalAdminLive = HttpApiBuilder.group(HooklineApi, "portalAdmin", 
 
 export const PortalSessionLive = HttpApiBuilder.group(HooklineApi, "portalSession", (handlers) =>
   Effect.gen(function* () {
-    const { sessions } = yield* PortalHandlersLive
+    const { sessions } = yield* portalHandlers
     return handlers
       .handle("enter", ({ payload, request }) =>
         Effect.gen(function* () {
