@@ -78,6 +78,12 @@ describe("portal links and sessions", () => {
     const account = await client.request("GET", "/v1/account", asPortal(session))
     expect(account.body).toMatchObject({ id: accountId, plan: "pro" })
 
+    // The exchange takes JSON only: another site's form or simple request cannot log a visitor in.
+    const asForm = await client.request("POST", "/portal/api/session", {
+      raw: `token=${tokenOf(made.url)}`,
+      headers: { "content-type": "application/x-www-form-urlencoded" }
+    })
+    expect(asForm.status).toBe(415)
     // Once only: the second exchange of the same link fails, like an expired one.
     const again = await client.request("POST", "/portal/api/session", { json: { token: tokenOf(made.url) } })
     expect(again.status).toBe(401)
