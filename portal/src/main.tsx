@@ -105,7 +105,7 @@ const App = () => {
         </nav>
         <p class="session-note">
           {session.webhookIds === null ? "" : `This link shows ${session.webhookIds.length} webhook${session.webhookIds.length === 1 ? "" : "s"}. `}
-          Until {new Date(session.expiresAt).toLocaleTimeString(undefined, { timeStyle: "short" })}
+          Session ends {new Date(session.expiresAt).toLocaleTimeString(undefined, { timeStyle: "short" })}
         </p>
         <button
           class="leave"
