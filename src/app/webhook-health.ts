@@ -75,8 +75,7 @@ export const webhookHealth = (webhookId: string) =>
       sql<HealthRow>`
         SELECT e.circuit_state, e.circuit_since, e.circuit_until, e.consecutive_failures, e.first_failure_at,
                e.last_success_at, e.last_failure_at,
-               (SELECT count(*) FROM deliveries
-                 WHERE webhook_id = ${webhookId} AND status IN ('pending', 'retrying'))::text AS backlog,
+               (SELECT count(*) FROM deliveries_due WHERE webhook_id = ${webhookId})::text AS backlog,
                coalesce(a.succeeded, 0)::text AS succeeded, coalesce(a.failed, 0)::text AS failed
           FROM (SELECT 1) AS one
           LEFT JOIN endpoint_health e ON e.webhook_id = ${webhookId}

@@ -19,7 +19,7 @@ export const openDeliveriesOf = (webhookId: string) =>
   Effect.map(
     Effect.flatMap(SqlClient, (sql) =>
       sql<{ delivery_id: string }>`
-        SELECT delivery_id FROM deliveries WHERE webhook_id = ${webhookId} AND status IN ('pending', 'retrying')`
+        SELECT delivery_id FROM deliveries_due WHERE webhook_id = ${webhookId}`
     ),
     (rows): ReadonlyArray<OpenDelivery> => rows.map((row) => ({ deliveryId: row.delivery_id, webhookId }))
   )

@@ -247,12 +247,11 @@ export const make = Effect.gen(function* () {
       if (actor.backlog() >= settings.mailboxCapacity) skip.push(webhookId)
     }
     const rows = yield* sql.unsafe<DueRow>(
-      `SELECT delivery_id, webhook_id, event_id, attempts, schedule_base, next_trigger FROM deliveries
-        WHERE status IN ('pending', 'retrying')
-          AND next_attempt_at <= now() - (CASE WHEN status = 'pending' AND attempts = 0
-                                               THEN $1::int ELSE 0 END) * interval '1 second'
-          AND NOT (webhook_id = ANY($2::text[]))
-        ORDER BY next_attempt_at
+      `SELECT d.delivery_id, d.webhook_id, d.event_id, d.attempts, d.schedule_base, d.next_trigger
+         FROM deliveries_due q JOIN deliveries d ON d.delivery_id = q.delivery_id
+        WHERE q.next_attempt_at <= now() - (CASE WHEN q.fresh THEN $1::int ELSE 0 END) * interval '1 second'
+          AND NOT (q.webhook_id = ANY($2::text[]))
+        ORDER BY q.next_attempt_at
         LIMIT $3`,
       [freshGraceSeconds, skip, scanLimit]
     )

@@ -44,7 +44,7 @@ const currentGauges = Effect.gen(function* () {
       value: backlog
     })
   }
-  const due = yield* sql<{ n: string }>`SELECT count(*)::text AS n FROM deliveries WHERE status IN ('pending', 'retrying')`
+  const due = yield* sql<{ n: string }>`SELECT count(*)::text AS n FROM deliveries_due`
   gauges.push({
     name: "hookline_deliveries_waiting",
     help: "Deliveries pending or waiting for a retry",

@@ -107,7 +107,11 @@ const rowsOf = (p: string) =>
         WHERE webhook_id LIKE $1 ORDER BY webhook_id, hour`,
       [`${p}wh%`, p.length + 1]
     )
-    return { deliveries, health, hours }
+    const due = yield* sql.unsafe<Record<string, unknown>>(
+      `SELECT substr(delivery_id, $2) AS id, next_attempt_at, fresh FROM deliveries_due WHERE delivery_id LIKE $1 ORDER BY delivery_id`,
+      [`${p}%`, p.length + 1]
+    )
+    return { deliveries, health, hours, due }
   })
 
 describe("the deliveries projection", () => {
@@ -139,6 +143,8 @@ describe("the deliveries projection", () => {
           { id: "d3", status: "delivered", attempts: 1, last_response_status: 200 },
           { id: "d4", status: "pending", attempts: 1, schedule_base: 1, next_trigger: "recover" }
         ])
+        // Still to be delivered: d1 (retrying) and d4 (pending again, not fresh: it was attempted).
+        expect(one.due).toMatchObject([{ id: "d1", fresh: false }, { id: "d4", fresh: false }])
         expect(one.health).toMatchObject([{ successes: 1n, failures: 6n, circuit_state: "open" }])
         expect((one.health[0]!.circuit_since as Date).toISOString()).toBe(at(5))
         expect(one.hours).toMatchObject([{ successes: 1, failures: 6 }])
