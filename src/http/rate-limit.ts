@@ -4,6 +4,7 @@ import { createHash } from "node:crypto"
 import { Context, Effect, Layer } from "effect"
 import { Settings } from "../config.js"
 import { errorResponse } from "./errors.js"
+import { sessionCookieName } from "../portal/sessions.js"
 
 export interface RateLimitOptions {
   /** Requests per second per key; 0 turns the limit off. */
@@ -80,8 +81,9 @@ export const withRateLimit =
     limiter.options.ratePerSecond <= 0
       ? app
       : HttpServerRequest.HttpServerRequest.use((request) => {
-          const token = bearer.exec(request.headers.authorization ?? "")?.[1]
-          if (token === undefined) return app
+          // The portal's cookie stands for an account as a key does: its session gets a bucket of its own.
+          const token = bearer.exec(request.headers.authorization ?? "")?.[1] ?? request.cookies[sessionCookieName]
+          if (token === undefined || token === "") return app
           const key = createHash("sha256").update(token).digest("base64url")
           const decision = limiter.take(key, Date.now())
           if (decision.allowed) return app
@@ -90,7 +92,7 @@ export const withRateLimit =
             HttpServerResponse.setHeader(
               errorResponse(429, {
                 code: "rate_limited",
-                message: `this API key sent more than ${limiter.options.ratePerSecond} requests per second; retry in ${seconds} s`,
+                message: `this API key or portal session sent more than ${limiter.options.ratePerSecond} requests per second; retry in ${seconds} s`,
                 details: { limit: limiter.options.ratePerSecond, burst: limiter.options.burst, retryAfterSeconds: seconds }
               }),
               "retry-after",

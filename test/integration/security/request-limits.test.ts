@@ -65,6 +65,23 @@ describe("per-key API rate limit", () => {
     expect((await client.request("GET", "/v1/account", { token: b.key })).status).toBe(200)
   })
 
+  it("limits a portal session like a key: its cookie gets a bucket of its own", async () => {
+    const c = await createAccount(client, "free", "Rate C")
+    const made = await client.request("POST", "/v1/portal/sessions", { token: c.key })
+    expect(made.status).toBe(201)
+    const token = /token=([^&]+)/.exec(String(made.body.url))![1]!
+    const entered = await client.request("POST", "/portal/api/session", { json: { token } })
+    expect(entered.status).toBe(200)
+    const cookie = (entered.headers.get("set-cookie") ?? "").split(";")[0]!
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => client.request("GET", "/v1/account", { headers: { cookie } }))
+    )
+    expect(answers.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(5)
+    const limited = answers.find((r) => r.status === 429)
+    expect(limited?.body.error.code).toBe("rate_limited")
+    expect(JSON.stringify(limited?.body)).not.toContain(cookie)
+  })
+
   it("refills at the configured rate and keeps at most maxKeys buckets", () => {
     const limiter = makeApiRateLimiter({ ratePerSecond: 2, burst: 2, maxKeys: 100 })
     expect(limiter.take("k", 0).allowed).toBe(true)
