@@ -238,7 +238,9 @@ const actorOn = (
       : { actor: systemActor, correlationId: job.correlationId }
     const appends: Array<StreamAppend> = [{
       streamId: deliveryStream(job.deliveryId),
-      expectedVersion: "any",
+      // A first scheduled attempt's stream is new unless a request or a cancellation came first: no
+      // version lookup, and the store falls back to one if it exists after all.
+      expectedVersion: job.attempt === 1 && job.trigger === "schedule" ? "new_or_any" : "any",
       events: decision.events.map((event) => ({ eventId: randomUUID(), type: event.type, data: event.data, metadata }))
     }]
     const transition = decision.circuit.transition

@@ -26,17 +26,25 @@ export class DeliveryRecorder extends Context.Service<DeliveryRecorder, Delivery
 
 const maxGroup = 2000
 
-/** Merges recordings into one append per stream: the store takes each stream once per batch. */
+/**
+ * Merges recordings into one append per stream: the store takes each stream once per batch. A stream's
+ * first recording says whether it is most likely new (`new_or_any`, no version lookup); every other
+ * append here is `any`.
+ */
 const merge = (recordings: ReadonlyArray<Recording>): ReadonlyArray<StreamAppend> => {
-  const byStream = new Map<string, Array<NewEvent>>()
+  const byStream = new Map<string, { expectedVersion: "any" | "new_or_any"; events: Array<NewEvent> }>()
   for (const recording of recordings) {
     for (const append of recording.appends) {
-      const events = byStream.get(append.streamId)
-      if (events === undefined) byStream.set(append.streamId, [...append.events])
-      else events.push(...append.events)
+      const merged = byStream.get(append.streamId)
+      if (merged === undefined) {
+        byStream.set(append.streamId, {
+          expectedVersion: append.expectedVersion === "new_or_any" ? "new_or_any" : "any",
+          events: [...append.events]
+        })
+      } else merged.events.push(...append.events)
     }
   }
-  return Array.from(byStream, ([streamId, events]) => ({ streamId, expectedVersion: "any" as const, events }))
+  return Array.from(byStream, ([streamId, { expectedVersion, events }]) => ({ streamId, expectedVersion, events }))
 }
 
 /**

@@ -2,7 +2,7 @@ import { Schema } from "effect"
 
 export class WrongExpectedVersion extends Schema.TaggedError<WrongExpectedVersion>()("WrongExpectedVersion", {
   streamId: Schema.String,
-  expected: Schema.Union([Schema.Literals(["any", "no_stream"]), Schema.Number]),
+  expected: Schema.Union([Schema.Literals(["any", "no_stream", "new_or_any"]), Schema.Number]),
   actual: Schema.Number
 }) {
   override get message() {

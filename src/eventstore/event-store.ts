@@ -189,7 +189,7 @@ const headSql = `SELECT transaction_id::text AS transaction_id, global_position:
 const typedReadConnections = 6
 
 const expectedCode = (expected: ExpectedVersion): number =>
-  expected === "any" ? -1 : expected === "no_stream" ? 0 : expected
+  expected === "any" ? -1 : expected === "no_stream" || expected === "new_or_any" ? 0 : expected
 
 /** PostgreSQL's error fields (code, detail, constraint): @effect/sql-pg 4 puts them on the reason's cause. */
 const pgErrorOf = (error: SqlError): { code?: string; detail?: string; constraint?: string } => {
@@ -440,6 +440,11 @@ export const make = Effect.gen(function* () {
           // own retry.
           const streamId = conflictingStream(pg.detail) ?? ""
           const expected = nonEmpty.find((a) => a.streamId === streamId)?.expectedVersion ?? "no_stream"
+          if (expected === "new_or_any" && attempt < maxAnyConflicts) {
+            // Not new after all: appended again with its version looked up.
+            const again = appends.map((a) => (a.streamId === streamId ? { ...a, expectedVersion: "any" as const } : a))
+            return runAppend(again, statement, params, extraErrors, attempt + 1)
+          }
           if (expected === "any" && attempt < maxAnyConflicts) {
             return runAppend(appends, statement, params, extraErrors, attempt + 1)
           }

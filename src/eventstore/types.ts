@@ -100,7 +100,13 @@ export interface RecordedEvent {
 }
 
 /** `"any"`: no check; `"no_stream"`: the stream must be empty; a number: its exact current version. */
-export type ExpectedVersion = "any" | "no_stream" | number
+/**
+ * `"any"`: no check; `"no_stream"`: the stream must be empty; a number: its exact current version;
+ * `"new_or_any"`: most likely a new stream, appended without looking its version up, and appended as
+ * `"any"` if it exists after all (a delivery's first attempt: its stream is new unless a request or a
+ * cancellation came first).
+ */
+export type ExpectedVersion = "any" | "no_stream" | "new_or_any" | number
 
 export interface StreamAppend {
   readonly streamId: string

@@ -47,6 +47,23 @@ layer(TestEventStore(), { excludeTestServices: true })("event store: append", (i
       expect(Result.isFailure(missing) && missing.failure).toMatchObject({ _tag: "WrongExpectedVersion", actual: 0 })
     }))
 
+  it.effect("new_or_any: a new stream takes version 1 unlooked; an existing one, in a batch too, is appended as any", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const fresh = yield* store.append("noa-1", "new_or_any", [newEvent()])
+      expect(fresh.events.map((e) => e.streamVersion)).toEqual([1])
+      const existing = yield* store.append("noa-1", "new_or_any", [newEvent(), newEvent()])
+      expect(existing.events.map((e) => e.streamVersion)).toEqual([2, 3])
+      // In a batch, only the stream that exists falls back; the batch still lands whole.
+      yield* store.append("noa-2", "no_stream", [newEvent()])
+      const batch = yield* store.appendBatch([
+        { streamId: "noa-2", expectedVersion: "new_or_any", events: [newEvent()] },
+        { streamId: "noa-3", expectedVersion: "new_or_any", events: [newEvent()] }
+      ])
+      expect(batch.map((r) => [r.streamId, r.events[0]!.streamVersion])).toEqual([["noa-2", 2], ["noa-3", 1]])
+      expect((yield* store.readStream("noa-2")).length).toBe(2)
+    }))
+
   it.effect("two appends at the same expected version: exactly one wins", () =>
     Effect.gen(function* () {
       const store = yield* EventStore
