@@ -328,13 +328,15 @@ export const deliveriesProjection: Projection = {
        last_response_status integer,
        last_error text,
        seq bigint NOT NULL)
-     WITH (fillfactor = 85)`,
+     WITH (fillfactor = 50)`,
     `CREATE INDEX ${t("deliveries")}_by_webhook ON ${t("deliveries")} (webhook_id, seq DESC, delivery_id DESC)`,
     `CREATE INDEX ${t("deliveries")}_by_account ON ${t("deliveries")} (account_id, seq DESC, delivery_id DESC)`,
     `CREATE INDEX ${t("deliveries")}_by_event ON ${t("deliveries")} (event_id)`,
     // What is still to be delivered, apart: no index of the delivery log names a column an outcome changes
-    // (status, next attempt), so recording one updates its row in place (a HOT update, with the room the
-    // fill factor leaves), not five indexes again. A row here lives from scheduling to the last outcome.
+    // (status, next attempt), so recording one updates its row in place (a HOT update), not five indexes
+    // again. HOT needs room on the row's page: 500 deliveries inserted then delivered made 242 HOT updates
+    // at fill factor 85, 304 at 70 and all 500 at 50, and the table was no bigger at 50 (the others' moved
+    // rows bloat it instead). A row here lives from scheduling to the last outcome.
     `CREATE TABLE ${t("deliveries_due")} (
        delivery_id text PRIMARY KEY,
        webhook_id text NOT NULL,
