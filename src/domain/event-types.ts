@@ -176,22 +176,116 @@ export const WebhookTestPayload = Schema.Struct({
 }).annotate({ identifier: "WebhookTestPayload" })
 export type WebhookTestPayload = typeof WebhookTestPayload.Type
 
-const subscribableNames = ["message.created", "conversation.updated", "session.updated", "user.updated"] as const
+// Operational events: about the engine itself, published only by Hookline's operational reactor (see
+// src/delivery/operational.ts), never through `POST /v1/events`, so no account can forge one.
+const Timestamp = IsoDateTime
 
-/** The types a webhook may subscribe to and a service may publish. */
+export const EndpointDisabledPayload = Schema.Struct({
+  webhookId: Id,
+  reason: Schema.String,
+  at: Timestamp
+}).annotate({
+  identifier: "EndpointDisabledPayload",
+  examples: [{ webhookId: "wh_01J9Z8", reason: "failing for 5 days without a success", at: "2026-01-02T03:04:05.000Z" }]
+})
+export type EndpointDisabledPayload = typeof EndpointDisabledPayload.Type
+
+export const EndpointCircuitOpenedPayload = Schema.Struct({
+  webhookId: Id,
+  at: Timestamp,
+  until: Timestamp.annotate({ description: "when a probe is let through" }),
+  failures: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).annotate({ description: "failed attempts that opened it" }),
+  failureClasses: Schema.Array(Schema.String).annotate({ description: "their error classes, e.g. http_500, timeout" })
+}).annotate({
+  identifier: "EndpointCircuitOpenedPayload",
+  examples: [{
+    webhookId: "wh_01J9Z8",
+    at: "2026-01-02T03:04:05.000Z",
+    until: "2026-01-02T03:05:05.000Z",
+    failures: 5,
+    failureClasses: ["http_500"]
+  }]
+})
+export type EndpointCircuitOpenedPayload = typeof EndpointCircuitOpenedPayload.Type
+
+export const EndpointCircuitClosedPayload = Schema.Struct({
+  webhookId: Id,
+  at: Timestamp,
+  reason: Schema.optionalKey(Schema.String).annotate({ description: "absent when a probe succeeded" })
+}).annotate({
+  identifier: "EndpointCircuitClosedPayload",
+  examples: [{ webhookId: "wh_01J9Z8", at: "2026-01-02T03:05:06.000Z" }]
+})
+export type EndpointCircuitClosedPayload = typeof EndpointCircuitClosedPayload.Type
+
+export const DeliveryExhaustedPayload = Schema.Struct({
+  deliveryId: Id,
+  webhookId: Id,
+  eventId: Id,
+  eventType: Schema.String,
+  attempts: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+  lastError: Schema.NullOr(Schema.String),
+  at: Timestamp
+}).annotate({
+  identifier: "DeliveryExhaustedPayload",
+  examples: [{
+    deliveryId: "dlv_Xb2k",
+    webhookId: "wh_01J9Z8",
+    eventId: "evt_01J9Z9",
+    eventType: "message.created",
+    attempts: 8,
+    lastError: "HTTP 500",
+    at: "2026-01-02T03:04:05.000Z"
+  }]
+})
+export type DeliveryExhaustedPayload = typeof DeliveryExhaustedPayload.Type
+
+export const EndpointRecoveredPayload = Schema.Struct({
+  webhookId: Id,
+  at: Timestamp,
+  failuresBefore: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({
+    description: "consecutive failed attempts before this success"
+  })
+}).annotate({
+  identifier: "EndpointRecoveredPayload",
+  examples: [{ webhookId: "wh_01J9Z8", at: "2026-01-02T03:04:05.000Z", failuresBefore: 3 }]
+})
+export type EndpointRecoveredPayload = typeof EndpointRecoveredPayload.Type
+
+export const operationalEventTypes = [
+  "endpoint.disabled",
+  "endpoint.circuit_opened",
+  "endpoint.circuit_closed",
+  "delivery.exhausted",
+  "endpoint.recovered"
+] as const
+export type OperationalEventType = (typeof operationalEventTypes)[number]
+
+export const isOperationalEventType = (value: string): value is OperationalEventType =>
+  (operationalEventTypes as ReadonlyArray<string>).includes(value)
+
+const subscribableNames = ["message.created", "conversation.updated", "session.updated", "user.updated"] as const
+/** What a webhook may subscribe to: the published types and the operational ones. */
+const subscriptionNames = [...subscribableNames, ...operationalEventTypes] as const
+
+/**
+ * The types a service may publish, each of which a webhook may subscribe to. A webhook may also subscribe
+ * to the operational types (`SubscribableEventType` takes them), which are not here: only Hookline
+ * publishes them, and the publish path refuses a type not listed here.
+ */
 export const subscribableEventTypes: ReadonlyArray<SubscribableEventType> = subscribableNames
 
 const unknownTypeMessage = (actual: unknown): string =>
-  `unknown event type ${JSON.stringify(actual)}; valid types: ${subscribableNames.join(", ")}`
+  `unknown event type ${JSON.stringify(actual)}; valid types: ${subscriptionNames.join(", ")}`
 
 // The whole message, with the value refused: otherwise a failed literal union says only "Expected ...".
-export const SubscribableEventType = Schema.Literals(subscribableNames).annotate({
+export const SubscribableEventType = Schema.Literals(subscriptionNames).annotate({
   identifier: "SubscribableEventType",
-  message: `unknown event type; valid types: ${subscribableNames.join(", ")}`,
+  message: `unknown event type; valid types: ${subscriptionNames.join(", ")}`,
   messageFromInput: (input) =>
     input === "webhook.test"
       ? `webhook.test cannot be subscribed to (only POST /v1/webhooks/{id}/test sends it); valid types: ${
-        subscribableNames.join(", ")
+        subscriptionNames.join(", ")
       }`
       : unknownTypeMessage(input)
 })
@@ -202,9 +296,9 @@ export type SubscribableEventType = typeof SubscribableEventType.Type
  * `POST /v1/webhooks/{id}/test` and delivered only to that webhook, whatever it subscribes to. It cannot
  * be subscribed to or published through `POST /v1/events`.
  */
-export const EventTypeName = Schema.Literals([...subscribableNames, "webhook.test"]).annotate({
+export const EventTypeName = Schema.Literals([...subscriptionNames, "webhook.test"]).annotate({
   identifier: "EventTypeName",
-  message: `unknown event type; valid types: ${subscribableNames.join(", ")}`,
+  message: `unknown event type; valid types: ${subscriptionNames.join(", ")}`,
   messageFromInput: unknownTypeMessage
 })
 export type EventTypeName = typeof EventTypeName.Type
@@ -252,6 +346,37 @@ export const eventTypes = {
       "Sent by POST /v1/webhooks/{id}/test to that webhook only, whatever it subscribes to. Not subscribable.",
     subscribable: false,
     payload: WebhookTestPayload
+  }),
+  "endpoint.disabled": define({
+    name: "endpoint.disabled",
+    description: "Operational, sent by Hookline: a webhook was disabled (by its owner or after failing too long).",
+    subscribable: true,
+    payload: EndpointDisabledPayload
+  }),
+  "endpoint.circuit_opened": define({
+    name: "endpoint.circuit_opened",
+    description: "Operational, sent by Hookline: a webhook's circuit opened; nothing is sent to it until `until`.",
+    subscribable: true,
+    payload: EndpointCircuitOpenedPayload
+  }),
+  "endpoint.circuit_closed": define({
+    name: "endpoint.circuit_closed",
+    description: "Operational, sent by Hookline: a webhook's circuit closed (a probe succeeded, or `reason`).",
+    subscribable: true,
+    payload: EndpointCircuitClosedPayload
+  }),
+  "delivery.exhausted": define({
+    name: "delivery.exhausted",
+    description:
+      "Operational, sent by Hookline: a delivery failed every attempt of its schedule. Never sent about a delivery of an operational event.",
+    subscribable: true,
+    payload: DeliveryExhaustedPayload
+  }),
+  "endpoint.recovered": define({
+    name: "endpoint.recovered",
+    description: "Operational, sent by Hookline: a webhook's first successful attempt after one or more failed ones.",
+    subscribable: true,
+    payload: EndpointRecoveredPayload
   })
 } as const
 
@@ -264,6 +389,7 @@ export type EventPayload<N extends EventTypeName = EventTypeName> = N extends Ev
 
 export const isEventTypeName = (value: string): value is EventTypeName => Object.hasOwn(eventTypes, value)
 
+/** Whether a service may publish this type (an operational type is subscribable, never publishable). */
 export const isSubscribableEventType = (value: string): value is SubscribableEventType =>
   (subscribableNames as ReadonlyArray<string>).includes(value)
 
@@ -276,7 +402,12 @@ const payloadDecoders: {
   "conversation.updated": Schema.decodeUnknownResult(ConversationUpdatedPayload, decodeOptions),
   "session.updated": Schema.decodeUnknownResult(SessionUpdatedPayload, decodeOptions),
   "user.updated": Schema.decodeUnknownResult(UserUpdatedPayload, decodeOptions),
-  "webhook.test": Schema.decodeUnknownResult(WebhookTestPayload, decodeOptions)
+  "webhook.test": Schema.decodeUnknownResult(WebhookTestPayload, decodeOptions),
+  "endpoint.disabled": Schema.decodeUnknownResult(EndpointDisabledPayload, decodeOptions),
+  "endpoint.circuit_opened": Schema.decodeUnknownResult(EndpointCircuitOpenedPayload, decodeOptions),
+  "endpoint.circuit_closed": Schema.decodeUnknownResult(EndpointCircuitClosedPayload, decodeOptions),
+  "delivery.exhausted": Schema.decodeUnknownResult(DeliveryExhaustedPayload, decodeOptions),
+  "endpoint.recovered": Schema.decodeUnknownResult(EndpointRecoveredPayload, decodeOptions)
 }
 
 const payloadGuards: ReadonlyMap<string, ((data: unknown) => boolean) | undefined> = new Map(

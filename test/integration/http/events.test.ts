@@ -188,7 +188,12 @@ describe("events API", () => {
       "conversation.updated",
       "session.updated",
       "user.updated",
-      "webhook.test"
+      "webhook.test",
+      "endpoint.disabled",
+      "endpoint.circuit_opened",
+      "endpoint.circuit_closed",
+      "delivery.exhausted",
+      "endpoint.recovered"
     ])
     expect(types[0]!.schema.$schema).toBe("http://json-schema.org/draft-07/schema#")
     expect(types[4]!.subscribable).toBe(false)

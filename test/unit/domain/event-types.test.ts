@@ -17,13 +17,18 @@ const issuesOf = (type: string, data: unknown) => {
 }
 
 describe("event catalogue", () => {
-  it("lists the four subscribable types and the internal test type", () => {
+  it("lists the four published types, the internal test type and the five operational types", () => {
     expect(eventTypeList.map((definition) => definition.name)).toEqual([
       "message.created",
       "conversation.updated",
       "session.updated",
       "user.updated",
-      "webhook.test"
+      "webhook.test",
+      "endpoint.disabled",
+      "endpoint.circuit_opened",
+      "endpoint.circuit_closed",
+      "delivery.exhausted",
+      "endpoint.recovered"
     ])
     expect(subscribableEventTypes).toEqual(["message.created", "conversation.updated", "session.updated", "user.updated"])
     expect(eventTypes["webhook.test"].subscribable).toBe(false)

@@ -59,7 +59,26 @@ export const samplePayloads: { readonly [N in EventTypeName]: unknown } = {
     },
     changes: [{ field: "name", from: "Ada Lovelace", to: "Ada King" }]
   },
-  "webhook.test": { webhookId: "wh_1", message: "hello" }
+  "webhook.test": { webhookId: "wh_1", message: "hello" },
+  "endpoint.disabled": { webhookId: "wh_1", reason: "failing for 5 days", at: "2025-03-01T10:00:00.000Z" },
+  "endpoint.circuit_opened": {
+    webhookId: "wh_1",
+    at: "2025-03-01T10:00:00.000Z",
+    until: "2025-03-01T10:01:00.000Z",
+    failures: 5,
+    failureClasses: ["http_500"]
+  },
+  "endpoint.circuit_closed": { webhookId: "wh_1", at: "2025-03-01T10:01:01.000Z", reason: "url changed" },
+  "delivery.exhausted": {
+    deliveryId: "dlv_1",
+    webhookId: "wh_1",
+    eventId: "evt_1",
+    eventType: "message.created",
+    attempts: 8,
+    lastError: "HTTP 500",
+    at: "2025-03-01T10:00:00.000Z"
+  },
+  "endpoint.recovered": { webhookId: "wh_1", at: "2025-03-01T10:00:00.000Z", failuresBefore: 2 }
 }
 
 export const settings = (input: unknown, allowPrivateTargets = false): ValidWebhookSettings => {

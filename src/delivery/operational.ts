@@ -1,0 +1,316 @@
+import { SqlClient } from "effect/sql/SqlClient"
+import { Context, Duration, Effect, Layer, Schema } from "effect"
+import { Settings } from "../config.js"
+import { accountCodec, publishedEventCodec } from "../domain/codecs.js"
+import * as Account from "../domain/account.js"
+import {
+  failureClasses,
+  makeRecoveryFold,
+  noticeOfExhaustion,
+  type OperationalNotice,
+  operationalEventId,
+  operatorAccountId,
+  operatorAccountName,
+  recipientsOf,
+  type RecoveryFold
+} from "../domain/operational.js"
+import type { EventPublished } from "../domain/published-event.js"
+import { accountStream, deliveryStream, eventStream, idInStream } from "../domain/streams.js"
+import { loadAggregate } from "../app/aggregate.js"
+import { EventStore } from "../eventstore/event-store.js"
+import { LogNotifications } from "../eventstore/notifications.js"
+import { LogPosition, makeStoredCheckpoint, type RecordedEvent, type StreamAppend } from "../eventstore/types.js"
+import { supervised } from "../supervise.js"
+
+export class OperationalReactor extends Context.Service<
+  OperationalReactor,
+  { readonly checkpoint: Effect.Effect<LogPosition> }
+>()("hookline/OperationalReactor") {}
+
+/** The deliveries read model has not shown a delivery the log already exhausted: read again later. */
+class DeliveryNotYetProjected extends Schema.TaggedError<DeliveryNotYetProjected>()("DeliveryNotYetProjected", {
+  deliveryId: Schema.String
+}) {}
+
+const reactorName = "operational"
+const batchSize = 500
+const replayPage = 5_000
+/**
+ * A checkpoint that passed nothing to publish is stored this seldom: the sources are rare, a restart
+ * reads the skipped range again through the index by type and finds nothing again, and the dispatcher's
+ * own idle writes should not double.
+ */
+const idleStoreMs = 30_000
+
+/** What the fold of owners and recoveries reads: also read again from the start after a restart. */
+const foldTypes = ["WebhookCreated", "AttemptSucceeded", "AttemptFailed"]
+const types = [...foldTypes, "WebhookDisabled", "CircuitOpened", "CircuitClosed", "DeliveryExhausted"]
+// Whatever no decision here reads: left in the database. `error` too: an exhaustion's last error is read
+// from its delivery's stream, the rare time one is needed.
+const omitFields = [
+  "requestHeaders",
+  "response",
+  "url",
+  "headers",
+  "secret",
+  "name",
+  "events",
+  "retrySchedule",
+  "maxConcurrency",
+  "rateLimit",
+  "durationMs",
+  "error",
+  "nextAttemptAt"
+]
+
+const positionOf = (row: { transaction_id: string; global_position: string }): LogPosition => ({
+  transactionId: BigInt(row.transaction_id),
+  globalPosition: BigInt(row.global_position)
+})
+
+interface Fold {
+  /** Webhook id to owning account: from WebhookCreated, which an owner never changes. */
+  readonly owners: Map<string, string>
+  readonly recovery: RecoveryFold
+}
+
+/** Source fields as recorded; written by Hookline's own codecs, so read without a decode pass. */
+interface AttemptData {
+  readonly webhookId: string
+  readonly at: string
+}
+
+/**
+ * Publishes operational events: follows webhook disabling, circuit transitions, exhausted deliveries and
+ * attempt outcomes in log order, and appends an `EventPublished` per notice and recipient account, which
+ * the dispatcher then delivers like any event. As the dispatcher does, it appends what it decided with
+ * its checkpoint in one statement (neither repeated nor skipped across a crash), and the event ids are
+ * derived from the source event besides.
+ */
+export const make = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  const store = yield* EventStore
+  const notifications = yield* LogNotifications
+  const settings = yield* Settings
+  let current = LogPosition.start
+
+  /** The operator's account, created once by whichever instance gets there first. */
+  const ensureOperatorAccount = Effect.gen(function* () {
+    const streamId = accountStream(operatorAccountId)
+    const loaded = yield* loadAggregate(streamId, accountCodec, Account.fold).pipe(Effect.provideService(EventStore, store))
+    if (loaded.state.status !== "none") return
+    const created = Account.AccountCreated.make({ accountId: operatorAccountId, name: operatorAccountName, plan: "scale" })
+    yield* store
+      .append(streamId, "no_stream", [
+        accountCodec.encode(created, `operator-account:${operatorAccountId}`, { actor: { kind: "system" } })
+      ])
+      .pipe(Effect.catchTags({ WrongExpectedVersion: () => Effect.void, DuplicateEventId: () => Effect.void }))
+  })
+
+  const loadCheckpoint = Effect.gen(function* () {
+    yield* sql`INSERT INTO reactor_checkpoints (name) VALUES (${reactorName}) ON CONFLICT (name) DO NOTHING`
+    const rows = yield* sql<{ transaction_id: string; global_position: string }>`
+      SELECT transaction_id::text AS transaction_id, global_position::text AS global_position
+        FROM reactor_checkpoints WHERE name = ${reactorName}`
+    return positionOf(rows[0]!)
+  })
+
+  const observe = (fold: Fold, event: RecordedEvent): number | undefined => {
+    switch (event.type) {
+      case "WebhookCreated": {
+        const data = event.data as { readonly webhookId: string; readonly accountId: string }
+        fold.owners.set(data.webhookId, data.accountId)
+        return undefined
+      }
+      case "AttemptSucceeded":
+      case "AttemptFailed":
+        return fold.recovery.observe((event.data as AttemptData).webhookId, event.type === "AttemptSucceeded")
+      default:
+        return undefined
+    }
+  }
+
+  /** The fold as it stood at `checkpoint`. */
+  const foldAt = (checkpoint: LogPosition) =>
+    Effect.gen(function* () {
+      const fold: Fold = { owners: new Map(), recovery: makeRecoveryFold() }
+      let cursor = LogPosition.start
+      for (;;) {
+        const { events, scannedTo } = yield* store.readAllOfTypes(cursor, replayPage, foldTypes, omitFields)
+        for (const event of events) {
+          if (LogPosition.compare(event.position, checkpoint) > 0) return fold
+          observe(fold, event)
+        }
+        if (LogPosition.compare(scannedTo, cursor) <= 0 || LogPosition.compare(scannedTo, checkpoint) >= 0) return fold
+        cursor = scannedTo
+      }
+    })
+
+  /** An exhausted delivery's event and the last error of its attempts before the exhaustion. */
+  const exhaustion = (event: RecordedEvent) =>
+    Effect.gen(function* () {
+      const data = event.data as { readonly deliveryId: string; readonly webhookId: string; readonly attempts: number; readonly at: string }
+      const rows = yield* sql<{ event_id: string; event_type: string; account_id: string }>`
+        SELECT event_id, event_type, account_id FROM deliveries WHERE delivery_id = ${data.deliveryId}`
+      const row = rows[0]
+      if (row === undefined) return yield* new DeliveryNotYetProjected({ deliveryId: data.deliveryId })
+      const attempts = yield* store.readStream(deliveryStream(data.deliveryId))
+      const lastFailure = attempts
+        .filter((a) => a.type === "AttemptFailed" && a.streamVersion < event.streamVersion)
+        .at(-1)
+      const lastError = lastFailure === undefined ? null : String((lastFailure.data as { readonly error?: unknown }).error ?? "")
+      return { data, row, lastError }
+    })
+
+  interface Told {
+    readonly notice: OperationalNotice
+    /** The account owning the webhook concerned, when known. */
+    readonly owner: string | undefined
+  }
+  const told = (notice: OperationalNotice, owner: string | undefined): ReadonlyArray<Told> => [{ notice, owner }]
+  const nothing: ReadonlyArray<Told> = []
+
+  /** What one source event tells, and about whose webhook. */
+  const noticesOf = (fold: Fold, event: RecordedEvent) =>
+    Effect.gen(function* () {
+      const at = event.recordedAt.toISOString()
+      switch (event.type) {
+        case "WebhookDisabled": {
+          const webhookId = idInStream(event.streamId)
+          const reason = (event.data as { readonly reason: string }).reason
+          return told({ type: "endpoint.disabled", webhookId, data: { webhookId, reason, at } }, fold.owners.get(webhookId))
+        }
+        case "CircuitOpened": {
+          const data = event.data as {
+            readonly webhookId: string
+            readonly at: string
+            readonly until: string
+            readonly failures: ReadonlyArray<{ readonly errorClass: string }>
+          }
+          const { webhookId } = data
+          return told({
+            type: "endpoint.circuit_opened",
+            webhookId,
+            data: {
+              webhookId,
+              at: data.at,
+              until: data.until,
+              failures: data.failures.length,
+              failureClasses: failureClasses(data.failures)
+            }
+          }, fold.owners.get(webhookId))
+        }
+        case "CircuitClosed": {
+          const data = event.data as { readonly webhookId: string; readonly at: string; readonly reason?: string }
+          const { webhookId } = data
+          return told({
+            type: "endpoint.circuit_closed",
+            webhookId,
+            data: { webhookId, at: data.at, ...(data.reason === undefined ? {} : { reason: data.reason }) }
+          }, fold.owners.get(webhookId))
+        }
+        case "DeliveryExhausted": {
+          const { data, row, lastError } = yield* exhaustion(event)
+          if (!noticeOfExhaustion(row.event_type)) return nothing
+          return told({
+            type: "delivery.exhausted",
+            webhookId: data.webhookId,
+            data: {
+              deliveryId: data.deliveryId,
+              webhookId: data.webhookId,
+              eventId: row.event_id,
+              eventType: row.event_type,
+              attempts: data.attempts,
+              lastError,
+              at: data.at
+            }
+          }, row.account_id)
+        }
+        case "AttemptSucceeded":
+        case "AttemptFailed": {
+          const failuresBefore = observe(fold, event)
+          if (failuresBefore === undefined) return nothing
+          const { webhookId, at: attemptAt } = event.data as AttemptData
+          return told(
+            { type: "endpoint.recovered", webhookId, data: { webhookId, at: attemptAt, failuresBefore } },
+            fold.owners.get(webhookId)
+          )
+        }
+        default:
+          observe(fold, event)
+          return nothing
+      }
+    })
+
+  const appendsFor = (source: RecordedEvent, notice: OperationalNotice, owner: string | undefined): Array<StreamAppend> =>
+    recipientsOf(owner).map((accountId) => {
+      const eventId = operationalEventId(source.eventId, accountId)
+      const published: EventPublished = {
+        _tag: "EventPublished",
+        eventId,
+        accountId,
+        type: notice.type,
+        data: notice.data,
+        occurredAt: source.recordedAt.toISOString(),
+        publishedAt: new Date().toISOString()
+      }
+      return {
+        streamId: eventStream(eventId),
+        expectedVersion: "no_stream",
+        events: [
+          // The publish path's log id: a repeat of this append is a duplicate the store recognises.
+          publishedEventCodec.encode(published, `published:${accountId}:${eventId}`, {
+            actor: { kind: "system" },
+            causationId: source.eventId,
+            ...(source.metadata.correlationId === undefined ? {} : { correlationId: source.metadata.correlationId })
+          })
+        ]
+      }
+    })
+
+  const run = Effect.gen(function* () {
+    yield* ensureOperatorAccount
+    let checkpoint = yield* loadCheckpoint
+    const fold = yield* foldAt(checkpoint)
+    current = checkpoint
+    const stored = makeStoredCheckpoint(checkpoint)
+    let lastStore = Date.now()
+    const idleDue = (to: LogPosition) => stored.idleDue(to) && Date.now() - lastStore >= idleStoreMs
+    const storeUpTo = (to: LogPosition, appends: ReadonlyArray<StreamAppend>) =>
+      Effect.gen(function* () {
+        yield* store.appendAdvancingReactor(reactorName, stored.position(), to, appends).pipe(
+          Effect.ensuring(notifications.transactionEnded)
+        )
+        stored.storedAs(to)
+        lastStore = Date.now()
+      })
+    for (;;) {
+      const { events, scannedTo } = yield* store.readAllOfTypes(checkpoint, batchSize, types, omitFields)
+      if (LogPosition.compare(scannedTo, checkpoint) <= 0) {
+        if (idleDue(checkpoint)) yield* storeUpTo(checkpoint, [])
+        yield* notifications.awaitBeyond(
+          checkpoint.transactionId,
+          types,
+          Duration.millis(settings.pollIntervalMs),
+          Duration.millis(1)
+        )
+        continue
+      }
+      const appends: Array<StreamAppend> = []
+      for (const event of events) {
+        for (const { notice, owner } of yield* noticesOf(fold, event)) appends.push(...appendsFor(event, notice, owner))
+      }
+      if (appends.length > 0 || idleDue(scannedTo)) yield* storeUpTo(scannedTo, appends)
+      checkpoint = scannedTo
+      current = checkpoint
+    }
+  })
+
+  // Any failure starts over from the stored checkpoint with the fold rebuilt: the one in memory may have
+  // moved past what was committed.
+  yield* supervised("operational reactor", run).pipe(Effect.forkScoped)
+
+  return OperationalReactor.of({ checkpoint: Effect.sync(() => current) })
+})
+
+export const OperationalReactorLive = Layer.effect(OperationalReactor, make)
