@@ -1,9 +1,14 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
 import { Webhook as StandardWebhook } from "standardwebhooks"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { operationalEventTypes } from "../../../src/domain/event-types.js"
 import { operatorAccountId } from "../../../src/domain/operational.js"
+import { OperationalReactor } from "../../../src/delivery/operational.js"
+import { EventStore } from "../../../src/eventstore/event-store.js"
+import { LogPosition } from "../../../src/eventstore/types.js"
 import {
   type Client,
   createAccount,
@@ -214,4 +219,40 @@ describe("operational webhooks", () => {
     expect(toOperator.filter((r) => String(r.data.webhookId) === failing.id)).toHaveLength(1)
     expect(toOperator.filter((r) => String(r.data.webhookId) === brokenOps.id)).toEqual([])
   }, 60_000)
+})
+
+describe("the operational reactor, started over", () => {
+  it("publishes nothing twice when it reads the log again from the start", async () => {
+    const run = <A, E>(effect: Effect.Effect<A, E, SqlClient | EventStore>) => server.runtime.runPromise(effect)
+    const count = Effect.flatMap(SqlClient, (sql) =>
+      sql<{ n: string }>`SELECT count(*)::text AS n FROM events WHERE event_type = 'EventPublished' AND stream_id LIKE 'event-op\\_%'`
+    ).pipe(Effect.map((rows) => Number(rows[0]!.n)))
+    const before = await run(count)
+    expect(before).toBeGreaterThan(0)
+    const arrived = arrivals.length
+    // Rewound under the running reactor: its next append is overtaken, and it starts over from the start,
+    // deciding every notice again.
+    await run(
+      Effect.flatMap(SqlClient, (sql) =>
+        sql`UPDATE reactor_checkpoints SET transaction_id = '0'::xid8, global_position = 0 WHERE name = 'operational'`
+      )
+    )
+    // That next append: a webhook answering 410 is disabled (told to the operator and its owner), and its
+    // delivery ends (told to both too).
+    const d = await createAccount(client, "pro", "D")
+    const gone = await createWebhook(d.key, { url: `${receiverUrl}/gone/d` })
+    await publish(d.key, "op-restart-1")
+    expect(await eventually(() => run(count), (n) => n >= before + 4)).toBe(before + 4)
+    // Read on to the head, having decided everything again: still only the new ones.
+    const head = await run(Effect.flatMap(EventStore, (store) => store.head))
+    const reactor = () => server.runtime.runPromise(Effect.flatMap(OperationalReactor, (r) => r.checkpoint))
+    expect(LogPosition.compare(await eventually(reactor, (c) => LogPosition.compare(c, head) >= 0), head)).toBeGreaterThanOrEqual(0)
+    await new Promise((r) => setTimeout(r, 1_000))
+    expect(await run(count)).toBe(before + 4)
+    const toOperator = arrivals.slice(arrived).filter((a) => a.path === operatorPath).map((a) => verified(a, operatorSecret))
+    expect(toOperator.map((r) => [r.type, String(r.data.webhookId)]).sort()).toEqual([
+      ["delivery.exhausted", gone.id],
+      ["endpoint.disabled", gone.id]
+    ])
+  }, 30_000)
 })
