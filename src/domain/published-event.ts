@@ -1,6 +1,6 @@
 import { Data, Result, Schema } from "effect"
 import { EventIdConflict, PayloadTooLarge, type ValidationIssue, ValidationFailed } from "./errors.js"
-import { decodePayload, EventTypeName, isSubscribableEventType, testEventType } from "./event-types.js"
+import { decodePayload, EventTypeName, isOperationalEventType, isSubscribableEventType, testEventType } from "./event-types.js"
 import { jsonByteLength, jsonEqual } from "./json.js"
 import { isIsoDateTime, toIsoString } from "./time.js"
 
@@ -121,6 +121,10 @@ const decidePublish = (command: Data.TaggedEnum.Value<PublishedEventCommand, "Pu
   }
   if (command.type === testEventType) {
     issues.push({ path: "type", message: "webhook.test is sent only by POST /v1/webhooks/{id}/test" })
+    return Result.fail(new ValidationFailed({ issues }))
+  }
+  if (isOperationalEventType(command.type)) {
+    issues.push({ path: "type", message: `${command.type} is an operational event: only Hookline sends it` })
     return Result.fail(new ValidationFailed({ issues }))
   }
   const decoded = decodePayload(command.type, command.data)

@@ -136,6 +136,9 @@ describe("operational webhooks", () => {
       json: { type: "endpoint.disabled", data: { webhookId: "wh_x", reason: "forged", at: "2026-01-01T00:00:00.000Z" } }
     })
     expect(forged.status).toBe(400)
+    expect(forged.body.error.details.issues).toEqual([
+      { path: "type", message: "endpoint.disabled is an operational event: only Hookline sends it" }
+    ])
   })
 
   it("tells the owner and the operator of a circuit opening and closing and of the endpoint's recovery, and only the owner", async () => {
