@@ -5,7 +5,7 @@ import { attemptDuration, attemptFailed, attemptSucceeded, deliveryExhausted, we
 import type { AttemptTrigger } from "../domain/delivery.js"
 import * as Webhook from "../domain/webhook.js"
 import { deliveryStream, endpointStream } from "../domain/streams.js"
-import type { LogPosition, StreamAppend } from "../eventstore/types.js"
+import type { LogPosition, NewEvent, StreamAppend } from "../eventstore/types.js"
 import { decideAttempt, type FailureEvidence } from "../domain/attempt.js"
 import * as Circuit from "../domain/circuit-breaker.js"
 import type { HttpSenderShape } from "./http-sender.js"
@@ -55,6 +55,7 @@ export interface ActorEnvironment {
     /** The URL the circuit last opened for, when recorded: a webhook found at another URL starts closed. */
     readonly circuitUrl: string | undefined
     readonly failingSince: number | undefined
+    readonly failuresInStreak: number
   }>
   /**
    * True once the process is stopping: requests already sent are finished and recorded; nothing new is
@@ -125,6 +126,7 @@ const actorOn = (
     config: env.circuit
   })
   let failingSince: number | undefined
+  let failuresInStreak = 0
   const keyCache = new Map<string, KeyObject>()
   // Resolved once per actor: the per-webhook series (or the shared "other" one past the bound).
   const perWebhook = webhookAttempts(webhookId)
@@ -226,6 +228,7 @@ const actorOn = (
         circuitConfig: env.circuit,
         sameEndpoint: webhook.url === gate.url(),
         failingSince,
+        failuresInStreak,
         disableAfterFailingMs: env.disableAfterFailingMs
       },
       now,
@@ -233,6 +236,7 @@ const actorOn = (
     )
     gate.apply(decision.circuit)
     failingSince = decision.failingSince
+    failuresInStreak = decision.failuresInStreak
     const metadata = job.correlationId === undefined
       ? systemMetadata
       : { actor: systemActor, correlationId: job.correlationId }
@@ -244,8 +248,18 @@ const actorOn = (
       events: decision.events.map((event) => ({ eventId: randomUUID(), type: event.type, data: event.data, metadata }))
     }]
     const transition = decision.circuit.transition
-    if (Option.isSome(transition)) {
-      appends.push({ streamId: endpointStream(webhookId), expectedVersion: "any", events: [gate.transitionEvent(transition.value, now)] })
+    const endpointEvents: Array<NewEvent> = []
+    if (Option.isSome(transition)) endpointEvents.push(gate.transitionEvent(transition.value, now))
+    if (decision.recovered !== undefined) {
+      endpointEvents.push({
+        eventId: randomUUID(),
+        type: "EndpointRecovered",
+        data: { webhookId, at: new Date(startedAt).toISOString(), failuresBefore: decision.recovered },
+        metadata
+      })
+    }
+    if (endpointEvents.length > 0) {
+      appends.push({ streamId: endpointStream(webhookId), expectedVersion: "any", events: endpointEvents })
     }
     // Synchronous metric updates: three Effect steps per attempt cost more than the updates themselves.
     attemptDuration.updateUnsafe(outcome.durationMs / 1000, context)
@@ -338,6 +352,7 @@ const actorOn = (
     // The first attempt's `follow` closes a restored circuit that opened for another URL.
     gate.restore(restored.circuit, restored.circuitUrl ?? env.directory.settings(webhookId)?.url)
     failingSince = restored.failingSince
+    failuresInStreak = restored.failuresInStreak
     scope = yield* Effect.scope
     yield* startWorker
     // Until the upkeep finds the actor idle: quiet webhooks then cost no fiber.

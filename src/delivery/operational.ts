@@ -5,18 +5,15 @@ import { accountCodec, publishedEventCodec } from "../domain/codecs.js"
 import * as Account from "../domain/account.js"
 import {
   failureClasses,
-  makeRecoveryFold,
   noticeOfExhaustion,
   type OperationalNotice,
   operationalEventId,
   operatorAccountId,
   operatorAccountName,
-  recipientsOf,
-  type RecoveryFold
+  recipientsOf
 } from "../domain/operational.js"
 import type { EventPublished } from "../domain/published-event.js"
 import { accountStream, deliveryStream, eventStream, idInStream } from "../domain/streams.js"
-import { loadAggregate } from "../app/aggregate.js"
 import { EventStore } from "../eventstore/event-store.js"
 import { LogNotifications } from "../eventstore/notifications.js"
 import { LogPosition, makeStoredCheckpoint, type RecordedEvent, type StreamAppend } from "../eventstore/types.js"
@@ -32,14 +29,18 @@ class DeliveryNotYetProjected extends Schema.TaggedError<DeliveryNotYetProjected
   deliveryId: Schema.String
 }) {}
 
+/** The webhooks read model has not shown a webhook the log already names: read again later. */
+class WebhookNotYetProjected extends Schema.TaggedError<WebhookNotYetProjected>()("WebhookNotYetProjected", {
+  webhookId: Schema.String
+}) {}
+
 const reactorName = "operational"
 const batchSize = 2_000
 /**
  * How long a wake-up waits for more of the log before reading: nobody waits on an operational event to
- * the millisecond, and under load (every attempt is a source) fewer, larger reads cost the database less.
+ * the millisecond, and fewer, larger reads cost the database less.
  */
 const settleMs = 50
-const replayPage = 5_000
 /**
  * A checkpoint that passed nothing to publish is stored this seldom: the sources are rare, a restart
  * reads the skipped range again through the index by type and finds nothing again, and the dispatcher's
@@ -47,9 +48,11 @@ const replayPage = 5_000
  */
 const idleStoreMs = 30_000
 
-/** What the fold of owners and recoveries reads: also read again from the start after a restart. */
-const foldTypes = ["WebhookCreated", "AttemptSucceeded", "AttemptFailed"]
-const types = [...foldTypes, "WebhookDisabled", "CircuitOpened", "CircuitClosed", "DeliveryExhausted"]
+/**
+ * The sources: all rare (an endpoint's transitions, a disabling, an exhaustion). A recovery is recorded
+ * by the actor that saw it (`EndpointRecovered`), so no attempt is read back here.
+ */
+const types = ["WebhookDisabled", "CircuitOpened", "CircuitClosed", "EndpointRecovered", "DeliveryExhausted"]
 // Whatever no decision here reads: left in the database. `error` too: an exhaustion's last error is read
 // from its delivery's stream, the rare time one is needed.
 const omitFields = [
@@ -73,18 +76,6 @@ const positionOf = (row: { transaction_id: string; global_position: string }): L
   globalPosition: BigInt(row.global_position)
 })
 
-interface Fold {
-  /** Webhook id to owning account: from WebhookCreated, which an owner never changes. */
-  readonly owners: Map<string, string>
-  readonly recovery: RecoveryFold
-}
-
-/** Source fields as recorded; written by Hookline's own codecs, so read without a decode pass. */
-interface AttemptData {
-  readonly webhookId: string
-  readonly at: string
-}
-
 /**
  * Publishes operational events: follows webhook disabling, circuit transitions, exhausted deliveries and
  * attempt outcomes in log order, and appends an `EventPublished` per notice and recipient account, which
@@ -102,8 +93,7 @@ export const make = Effect.gen(function* () {
   /** The operator's account, created once by whichever instance gets there first. */
   const ensureOperatorAccount = Effect.gen(function* () {
     const streamId = accountStream(operatorAccountId)
-    const loaded = yield* loadAggregate(streamId, accountCodec, Account.fold).pipe(Effect.provideService(EventStore, store))
-    if (loaded.state.status !== "none") return
+    if ((yield* store.readStream(streamId)).length > 0) return
     const created = Account.AccountCreated.make({ accountId: operatorAccountId, name: operatorAccountName, plan: "scale" })
     yield* store
       .append(streamId, "no_stream", [
@@ -120,36 +110,12 @@ export const make = Effect.gen(function* () {
     return positionOf(rows[0]!)
   })
 
-  const observe = (fold: Fold, event: RecordedEvent): number | undefined => {
-    switch (event.type) {
-      case "WebhookCreated": {
-        const data = event.data as { readonly webhookId: string; readonly accountId: string }
-        fold.owners.set(data.webhookId, data.accountId)
-        return undefined
-      }
-      case "AttemptSucceeded":
-      case "AttemptFailed":
-        return fold.recovery.observe((event.data as AttemptData).webhookId, event.type === "AttemptSucceeded")
-      default:
-        return undefined
-    }
-  }
-
-  /** The fold as it stood at `checkpoint`. */
-  const foldAt = (checkpoint: LogPosition) =>
-    Effect.gen(function* () {
-      const fold: Fold = { owners: new Map(), recovery: makeRecoveryFold() }
-      let cursor = LogPosition.start
-      for (;;) {
-        const { events, scannedTo } = yield* store.readAllOfTypes(cursor, replayPage, foldTypes, omitFields)
-        for (const event of events) {
-          if (LogPosition.compare(event.position, checkpoint) > 0) return fold
-          observe(fold, event)
-        }
-        if (LogPosition.compare(scannedTo, cursor) <= 0 || LogPosition.compare(scannedTo, checkpoint) >= 0) return fold
-        cursor = scannedTo
-      }
-    })
+  /** The account that owns a webhook, from the webhooks read model (an owner never changes). */
+  const ownerOf = (webhookId: string) =>
+    Effect.flatMap(
+      sql<{ account_id: string }>`SELECT account_id FROM webhooks WHERE webhook_id = ${webhookId}`,
+      (rows) => rows[0] === undefined ? Effect.fail(new WebhookNotYetProjected({ webhookId })) : Effect.succeed(rows[0].account_id)
+    )
 
   /** An exhausted delivery's event and the last error of its attempts before the exhaustion. */
   const exhaustion = (event: RecordedEvent) =>
@@ -176,14 +142,14 @@ export const make = Effect.gen(function* () {
   const nothing: ReadonlyArray<Told> = []
 
   /** What one source event tells, and about whose webhook. */
-  const noticesOf = (fold: Fold, event: RecordedEvent) =>
+  const noticesOf = (event: RecordedEvent) =>
     Effect.gen(function* () {
       const at = event.recordedAt.toISOString()
       switch (event.type) {
         case "WebhookDisabled": {
           const webhookId = idInStream(event.streamId)
           const reason = (event.data as { readonly reason: string }).reason
-          return told({ type: "endpoint.disabled", webhookId, data: { webhookId, reason, at } }, fold.owners.get(webhookId))
+          return told({ type: "endpoint.disabled", webhookId, data: { webhookId, reason, at } }, yield* ownerOf(webhookId))
         }
         case "CircuitOpened": {
           const data = event.data as {
@@ -203,7 +169,7 @@ export const make = Effect.gen(function* () {
               failures: data.failures.length,
               failureClasses: failureClasses(data.failures)
             }
-          }, fold.owners.get(webhookId))
+          }, yield* ownerOf(webhookId))
         }
         case "CircuitClosed": {
           const data = event.data as { readonly webhookId: string; readonly at: string; readonly reason?: string }
@@ -212,7 +178,7 @@ export const make = Effect.gen(function* () {
             type: "endpoint.circuit_closed",
             webhookId,
             data: { webhookId, at: data.at, ...(data.reason === undefined ? {} : { reason: data.reason }) }
-          }, fold.owners.get(webhookId))
+          }, yield* ownerOf(webhookId))
         }
         case "DeliveryExhausted": {
           const { data, row, lastError } = yield* exhaustion(event)
@@ -231,18 +197,15 @@ export const make = Effect.gen(function* () {
             }
           }, row.account_id)
         }
-        case "AttemptSucceeded":
-        case "AttemptFailed": {
-          const failuresBefore = observe(fold, event)
-          if (failuresBefore === undefined) return nothing
-          const { webhookId, at: attemptAt } = event.data as AttemptData
+        case "EndpointRecovered": {
+          const data = event.data as { readonly webhookId: string; readonly at: string; readonly failuresBefore: number }
+          const { webhookId } = data
           return told(
-            { type: "endpoint.recovered", webhookId, data: { webhookId, at: attemptAt, failuresBefore } },
-            fold.owners.get(webhookId)
+            { type: "endpoint.recovered", webhookId, data: { webhookId, at: data.at, failuresBefore: data.failuresBefore } },
+            yield* ownerOf(webhookId)
           )
         }
         default:
-          observe(fold, event)
           return nothing
       }
     })
@@ -295,7 +258,6 @@ export const make = Effect.gen(function* () {
   const run = Effect.gen(function* () {
     yield* ensureOperatorAccount
     let checkpoint = yield* loadCheckpoint
-    const fold = yield* foldAt(checkpoint)
     current = checkpoint
     const stored = makeStoredCheckpoint(checkpoint)
     let lastStore = Date.now()
@@ -323,7 +285,7 @@ export const make = Effect.gen(function* () {
       }
       const appends: Array<StreamAppend> = []
       for (const event of events) {
-        for (const { notice, owner } of yield* noticesOf(fold, event)) appends.push(...appendsFor(event, notice, owner))
+        for (const { notice, owner } of yield* noticesOf(event)) appends.push(...appendsFor(event, notice, owner))
       }
       if (appends.length > 0 || idleDue(scannedTo)) yield* storeUpTo(scannedTo, appends)
       checkpoint = scannedTo
@@ -331,8 +293,7 @@ export const make = Effect.gen(function* () {
     }
   })
 
-  // Any failure starts over from the stored checkpoint with the fold rebuilt: the one in memory may have
-  // moved past what was committed.
+  // Any failure (the database away, a read model a moment behind) starts over from the stored checkpoint.
   yield* supervised("operational reactor", run).pipe(Effect.forkScoped)
 
   return OperationalReactor.of({ checkpoint: Effect.sync(() => current) })

@@ -95,6 +95,8 @@ export const make = Effect.gen(function* () {
         const decoded = endpointCodec.decode(event)
         if (Result.isFailure(decoded)) continue
         const t = decoded.success
+        // A recovery is no transition of the circuit's.
+        if (t._tag === "EndpointRecovered") continue
         if (t._tag === "CircuitOpened") openedFor = t.url
         circuit = Circuit.evolve(
           circuit,
@@ -104,20 +106,22 @@ export const make = Effect.gen(function* () {
           env.circuit
         )
       }
-      const health = yield* sql<{ first_failure_at: Date | null }>`
-        SELECT first_failure_at FROM endpoint_health WHERE webhook_id = ${webhookId}`
+      const health = yield* sql<{ first_failure_at: Date | null; consecutive_failures: number }>`
+        SELECT first_failure_at, consecutive_failures FROM endpoint_health WHERE webhook_id = ${webhookId}`
       const first = health[0]?.first_failure_at
       return {
         circuit,
         circuitUrl: circuit._tag === "Closed" ? undefined : openedFor,
-        failingSince: first === null || first === undefined ? undefined : first.getTime()
+        failingSince: first === null || first === undefined ? undefined : first.getTime(),
+        failuresInStreak: health[0]?.consecutive_failures ?? 0
       }
     }).pipe(
       Effect.catchCause((cause) =>
         Effect.as(Effect.logWarning(`could not restore endpoint ${webhookId}; starting closed`, cause), {
           circuit: Circuit.initialState<FailureEvidence>(),
           circuitUrl: undefined,
-          failingSince: undefined
+          failingSince: undefined,
+          failuresInStreak: 0
         })
       )
     )

@@ -40,6 +40,8 @@ export interface EndpointFacts {
   readonly sameEndpoint: boolean
   /** Start of the current failing streak; undefined when the last attempt succeeded. */
   readonly failingSince: number | undefined
+  /** Failed attempts in the current streak (0 when the last attempt succeeded). */
+  readonly failuresInStreak: number
   readonly disableAfterFailingMs: number
 }
 
@@ -59,6 +61,9 @@ export interface AttemptDecision {
   readonly exhausted: boolean
   readonly circuit: Circuit.CircuitStep<FailureEvidence>
   readonly failingSince: number | undefined
+  readonly failuresInStreak: number
+  /** A success that ended a failing streak: the number of attempts that had failed. */
+  readonly recovered: number | undefined
   /** Set when the webhook must be disabled, with the reason recorded. */
   readonly disable: string | undefined
 }
@@ -104,6 +109,7 @@ export const decideAttempt = (
     ? Circuit.onSuccess(endpoint.circuit, now)
     : Circuit.onFailure(endpoint.circuit, now, { deliveryId: attempt.deliveryId, attempt: attempt.attempt, errorClass }, endpoint.circuitConfig)
   const failingSince = success ? undefined : endpoint.failingSince ?? attempt.startedAt
+  const failuresInStreak = success ? 0 : endpoint.failuresInStreak + 1
   if (success) {
     return {
       events: [{ type: "AttemptSucceeded", data: base }],
@@ -114,6 +120,8 @@ export const decideAttempt = (
       exhausted: false,
       circuit,
       failingSince,
+      failuresInStreak,
+      recovered: endpoint.failuresInStreak > 0 ? endpoint.failuresInStreak : undefined,
       disable: undefined
     }
   }
@@ -139,7 +147,19 @@ export const decideAttempt = (
     : failingFor >= endpoint.disableAfterFailingMs
     ? `no successful delivery for ${hours(failingFor)} hours (limit ${hours(endpoint.disableAfterFailingMs)} hours)`
     : undefined
-  return { events, success, errorClass, status, nextAttemptAt, exhausted: nextAttemptAt === null, circuit, failingSince, disable }
+  return {
+    events,
+    success,
+    errorClass,
+    status,
+    nextAttemptAt,
+    exhausted: nextAttemptAt === null,
+    circuit,
+    failingSince,
+    failuresInStreak,
+    recovered: undefined,
+    disable
+  }
 }
 
 /** The payload of a circuit transition's event in `endpoint-<webhookId>`. */

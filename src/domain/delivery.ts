@@ -131,9 +131,19 @@ export const CircuitClosed = Schema.TaggedStruct("CircuitClosed", {
   /** Why it closed when no probe closed it ("url changed"); absent when a probe succeeded. */
   reason: Schema.optionalKey(Schema.String)
 })
-export const EndpointEvent = Schema.Union([CircuitOpened, CircuitHalfOpened, CircuitClosed])
+/**
+ * The endpoint's first success after a failing streak, with how many attempts had failed: what the
+ * operational `endpoint.recovered` tells, decided where the streak is known (the attempt decider), so
+ * nobody reads every attempt back to find it.
+ */
+export const EndpointRecovered = Schema.TaggedStruct("EndpointRecovered", {
+  webhookId: Schema.String,
+  at: Schema.String,
+  failuresBefore: Schema.Number
+})
+export const EndpointEvent = Schema.Union([CircuitOpened, CircuitHalfOpened, CircuitClosed, EndpointRecovered])
 export type EndpointEvent = typeof EndpointEvent.Type
-export const endpointEventTypes = ["CircuitOpened", "CircuitHalfOpened", "CircuitClosed"] as const
+export const endpointEventTypes = ["CircuitOpened", "CircuitHalfOpened", "CircuitClosed", "EndpointRecovered"] as const
 
 /** A circuit transition as the webhook's history shows it, beside the changes of its settings. */
 export interface CircuitChange {
@@ -162,6 +172,12 @@ export const describeCircuitChange = (event: EndpointEvent): CircuitChange => {
     }
     case "CircuitHalfOpened":
       return { type: event._tag, summary: "circuit half-open: one probe goes to the endpoint", details: {} }
+    case "EndpointRecovered":
+      return {
+        type: event._tag,
+        summary: `endpoint recovered: a success after ${event.failuresBefore} failed attempt${event.failuresBefore === 1 ? "" : "s"}`,
+        details: { failuresBefore: event.failuresBefore }
+      }
     case "CircuitClosed":
       return event.reason === undefined
         ? { type: event._tag, summary: "circuit closed: a probe succeeded", details: {} }

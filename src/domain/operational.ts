@@ -54,36 +54,6 @@ export const recipientsOf = (ownerAccountId: string | undefined): ReadonlyArray<
  */
 export const noticeOfExhaustion = (eventType: string): boolean => !isOperationalEventType(eventType)
 
-/**
- * `endpoint.recovered`, detected by folding each webhook's attempt outcomes in log order: the number of
- * failed attempts since its last success. A success with a positive count is the recovery. The fold is
- * a reactor's memory, rebuilt from the log up to its checkpoint after a restart, so it answers the same
- * at every position (unlike the health read model, which lags). Not `CircuitClosed`: an endpoint can fail
- * and recover without its circuit ever opening (fewer failures than the threshold), and a circuit can
- * close for a changed URL without any success.
- */
-export interface RecoveryFold {
-  /** Records an attempt's outcome; answers the failures before it when it is a recovery. */
-  readonly observe: (webhookId: string, succeeded: boolean) => number | undefined
-}
-
-export const makeRecoveryFold = (): RecoveryFold => {
-  // Only failing webhooks are held: a healthy one has no entry.
-  const failures = new Map<string, number>()
-  return {
-    observe: (webhookId, succeeded) => {
-      const before = failures.get(webhookId)
-      if (!succeeded) {
-        failures.set(webhookId, (before ?? 0) + 1)
-        return undefined
-      }
-      if (before === undefined) return undefined
-      failures.delete(webhookId)
-      return before
-    }
-  }
-}
-
 /** The distinct error classes of the failures that opened a circuit, in their first order. */
 export const failureClasses = (failures: ReadonlyArray<{ readonly errorClass: string }>): ReadonlyArray<string> => [
   ...new Set(failures.map((f) => f.errorClass))

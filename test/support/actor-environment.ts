@@ -60,7 +60,7 @@ export const inMemoryActorEnvironment = (settings: Webhook.Webhook, overrides: P
     release: () => {},
     disable: () => Effect.void,
     disableAfterFailingMs: 3_600_000,
-    restore: () => Effect.succeed({ circuit: initialState(), circuitUrl: undefined, failingSince: undefined }),
+    restore: () => Effect.succeed({ circuit: initialState(), circuitUrl: undefined, failingSince: undefined, failuresInStreak: 0 }),
     draining: () => false,
     ...overrides
   }

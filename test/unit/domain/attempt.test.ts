@@ -40,6 +40,7 @@ const endpoint = (overrides: Partial<EndpointFacts> = {}): EndpointFacts => ({
   circuitConfig: { ...DEFAULT_CIRCUIT_BREAKER_CONFIG, failureThreshold: 2 },
   sameEndpoint: true,
   failingSince: undefined,
+  failuresInStreak: 0,
   disableAfterFailingMs: 120 * hour,
   ...overrides
 })
@@ -149,6 +150,14 @@ describe("decideAttempt", () => {
     if (expected.disable === undefined) expect(decision.disable).toBeUndefined()
     else expect(decision.disable).toMatch(expected.disable)
     if ("failingSince" in expected) expect(decision.failingSince).toBe(expected.failingSince)
+  })
+
+  it("a success after a failing streak is a recovery, with how many attempts had failed; a failure counts the streak", () => {
+    const recovered = decideAttempt(given(), endpoint({ failuresInStreak: 3, failingSince: t0 - hour }), t0, midpoint)
+    expect(recovered).toMatchObject({ recovered: 3, failuresInStreak: 0, failingSince: undefined })
+    expect(decideAttempt(given(), endpoint(), t0, midpoint).recovered).toBeUndefined()
+    const failed = decideAttempt(given({ outcome: response(500) }), endpoint({ failuresInStreak: 3 }), t0, midpoint)
+    expect(failed).toMatchObject({ recovered: undefined, failuresInStreak: 4 })
   })
 
   it("records the attempt with its number, trigger and start, and the request headers redacted", () => {

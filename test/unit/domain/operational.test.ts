@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest"
 import { isEventId } from "../../../src/domain/published-event.js"
 import {
   failureClasses,
-  makeRecoveryFold,
   noticeOfExhaustion,
   operationalEventId,
   operatorAccountId,
@@ -42,29 +41,6 @@ describe("the loop rule", () => {
     for (const type of ["endpoint.disabled", "endpoint.circuit_opened", "endpoint.circuit_closed", "delivery.exhausted", "endpoint.recovered"]) {
       expect(noticeOfExhaustion(type)).toBe(false)
     }
-  })
-})
-
-describe("recovery fold", () => {
-  it("answers the failures before the first success after them, once", () => {
-    const fold = makeRecoveryFold()
-    expect(fold.observe("wh_1", true)).toBeUndefined()
-    expect(fold.observe("wh_1", false)).toBeUndefined()
-    expect(fold.observe("wh_2", false)).toBeUndefined()
-    expect(fold.observe("wh_1", false)).toBeUndefined()
-    expect(fold.observe("wh_1", true)).toBe(2)
-    expect(fold.observe("wh_1", true)).toBeUndefined()
-    expect(fold.observe("wh_2", true)).toBe(1)
-  })
-
-  it("folded again over the same outcomes answers the same (a restart rebuilds it from the log)", () => {
-    const outcomes: ReadonlyArray<readonly [string, boolean]> = [["a", false], ["b", true], ["a", false], ["a", true], ["b", false], ["b", true]]
-    const run = () => {
-      const fold = makeRecoveryFold()
-      return outcomes.map(([webhook, ok]) => fold.observe(webhook, ok))
-    }
-    expect(run()).toEqual(run())
-    expect(run()).toEqual([undefined, undefined, undefined, 2, undefined, 1])
   })
 })
 
