@@ -108,7 +108,19 @@ export const AccountAuthLive = Layer.effect(
             const bearer = /^Bearer (.*)$/i.exec(request.headers.authorization ?? "")?.[1] ?? ""
             return yield* Effect.provideService(httpEffect, CurrentAccount, yield* authenticate(bearer))
           }
-          const { sessionId, accountId, webhookIds, expiresAt } = session.value
+          const { sessionId, accountId, webhookIds, expiresAt, issuedBy } = session.value
+          // A link made with a key lives no longer than the key: revoking it ends the portal sessions it
+          // opened (the operator's links answer to the operator token, checked when they were made).
+          if (issuedBy !== "operator") {
+            const keys = yield* sql<{ status: string }>`
+              SELECT status FROM api_keys WHERE account_id = ${accountId} AND key_id = ${issuedBy}`.pipe(
+              Effect.tapError((error) => Effect.logError("API key lookup failed", error)),
+              Effect.mapError(() => new ServiceUnavailable({ code: "service_unavailable", message: "the database is unavailable; retry shortly" }))
+            )
+            if (keys[0]?.status !== "active") {
+              return yield* unauthorized("the portal session has ended: the API key that made its link was revoked")
+            }
+          }
           // SameSite=Strict keeps the cookie off other sites' requests; the header, which only the
           // portal's own script can read and send, is the second lock on every write.
           if (!safeMethods.has(request.method) && request.headers[csrfHeader] !== portal.csrfToken(sessionId)) {

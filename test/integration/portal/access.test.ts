@@ -224,6 +224,22 @@ describe("portal links and sessions", () => {
     })
   })
 
+  it("revoking the key that made a link ends the sessions it opened; the operator's links stay", async () => {
+    const { accountId, keyId, key } = await createAccount(client, "pro", "Revoked")
+    const session = await enter((await link(key)).url)
+    expect((await client.request("GET", "/v1/account", asPortal(session))).status).toBe(200)
+    const operatorLink = await client.request("POST", `/v1/admin/accounts/${accountId}/portal-sessions`, { token: testOperatorToken })
+    const operatorSession = await enter(String(operatorLink.body.url))
+    const revoked = await client.request("DELETE", `/v1/admin/accounts/${accountId}/keys/${keyId}`, { token: testOperatorToken })
+    expect(revoked.status).toBe(200)
+    const after = await client.request("GET", "/v1/account", asPortal(session))
+    expect(after.status).toBe(401)
+    expect(after.body).toEqual({
+      error: { code: "unauthorized", message: "the portal session has ended: the API key that made its link was revoked" }
+    })
+    expect((await client.request("GET", "/v1/account", asPortal(operatorSession))).status).toBe(200)
+  })
+
   it("the operator opens any account's portal; an unknown account is a 404", async () => {
     const { accountId, key } = await createAccount(client, "pro")
     const webhookId = await createWebhook(key, "Ops")
