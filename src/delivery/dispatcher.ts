@@ -13,6 +13,7 @@ import { supervised } from "../supervise.js"
 import { DeliveryRuntime } from "./runtime.js"
 import { EnvelopeCache, type Envelope, envelope, loadEnvelopes, makeEnvelopeCache } from "./envelopes.js"
 import { makeWebhookIndex, replayPage, routeEventTypes, routeOmitFields, type WebhookIndex } from "./webhook-index.js"
+import { loadReactorCheckpoint } from "../eventstore/reactor-checkpoint.js"
 
 export class Dispatcher extends Context.Service<
   Dispatcher,
@@ -22,10 +23,6 @@ export class Dispatcher extends Context.Service<
 const reactorName = "dispatcher"
 const batchSize = 500
 
-const positionOf = (row: { transaction_id: string; global_position: string }): LogPosition => ({
-  transactionId: BigInt(row.transaction_id),
-  globalPosition: BigInt(row.global_position)
-})
 
 const systemActor = { kind: "system" as const }
 
@@ -57,13 +54,7 @@ export const make = Effect.gen(function* () {
   ]
   let current = LogPosition.start
 
-  const loadCheckpoint = Effect.gen(function* () {
-    yield* sql`INSERT INTO reactor_checkpoints (name) VALUES (${reactorName}) ON CONFLICT (name) DO NOTHING`
-    const rows = yield* sql<{ transaction_id: string; global_position: string }>`
-      SELECT transaction_id::text AS transaction_id, global_position::text AS global_position
-        FROM reactor_checkpoints WHERE name = ${reactorName}`
-    return positionOf(rows[0]!)
-  })
+  const loadCheckpoint = loadReactorCheckpoint(reactorName).pipe(Effect.provideService(SqlClient, sql))
 
   /** The index as it stood at `checkpoint`: every webhook event up to it. */
   const indexAt = (checkpoint: LogPosition) =>

@@ -18,6 +18,7 @@ import { EventStore } from "../eventstore/event-store.js"
 import { LogNotifications } from "../eventstore/notifications.js"
 import { LogPosition, makeStoredCheckpoint, type RecordedEvent, type StreamAppend } from "../eventstore/types.js"
 import { supervised } from "../supervise.js"
+import { loadReactorCheckpoint } from "../eventstore/reactor-checkpoint.js"
 
 export class OperationalReactor extends Context.Service<
   OperationalReactor,
@@ -71,10 +72,6 @@ const omitFields = [
   "nextAttemptAt"
 ]
 
-const positionOf = (row: { transaction_id: string; global_position: string }): LogPosition => ({
-  transactionId: BigInt(row.transaction_id),
-  globalPosition: BigInt(row.global_position)
-})
 
 /**
  * Publishes operational events: follows webhook disabling, circuit transitions, exhausted deliveries and
@@ -102,13 +99,7 @@ export const make = Effect.gen(function* () {
       .pipe(Effect.catchTags({ WrongExpectedVersion: () => Effect.void, DuplicateEventId: () => Effect.void }))
   })
 
-  const loadCheckpoint = Effect.gen(function* () {
-    yield* sql`INSERT INTO reactor_checkpoints (name) VALUES (${reactorName}) ON CONFLICT (name) DO NOTHING`
-    const rows = yield* sql<{ transaction_id: string; global_position: string }>`
-      SELECT transaction_id::text AS transaction_id, global_position::text AS global_position
-        FROM reactor_checkpoints WHERE name = ${reactorName}`
-    return positionOf(rows[0]!)
-  })
+  const loadCheckpoint = loadReactorCheckpoint(reactorName).pipe(Effect.provideService(SqlClient, sql))
 
   /** The account that owns a webhook, from the webhooks read model (an owner never changes). */
   const ownerOf = (webhookId: string) =>
