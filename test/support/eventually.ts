@@ -10,3 +10,17 @@ export const eventually = <A, E, R>(probe: Effect.Effect<A, E, R>, check: (a: A)
       yield* Effect.sleep(Duration.millis(50))
     }
   })
+
+/** The same for tests written with promises: `probe` may answer a value or a promise of one. */
+export const eventuallyAsync = async <A>(
+  probe: () => Promise<A> | A,
+  check: (a: A) => boolean,
+  timeout = 15_000
+): Promise<A> => {
+  const deadline = Date.now() + timeout
+  for (;;) {
+    const value = await probe()
+    if (check(value) || Date.now() > deadline) return value
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}

@@ -16,6 +16,7 @@ import {
   type Started,
   webhookInput
 } from "../../support/http-server.js"
+import { eventuallyAsync as eventually } from "../../support/eventually.js"
 
 interface Arrival {
   readonly path: string
@@ -50,14 +51,6 @@ afterAll(async () => {
   await new Promise<void>((resolve) => receiver.close(() => resolve()))
 })
 
-const eventually = async <A>(probe: () => Promise<A>, check: (a: A) => boolean, timeout = 15_000): Promise<A> => {
-  const deadline = Date.now() + timeout
-  for (;;) {
-    const value = await probe()
-    if (check(value) || Date.now() > deadline) return value
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 const publish = (key: string, id: string) =>
   client.request("POST", "/v1/events", { token: key, json: { id, type: "message.created", data: messageCreated() } })

@@ -11,6 +11,7 @@ import {
   type Started,
   webhookInput
 } from "../../support/http-server.js"
+import { eventuallyAsync as eventually } from "../../support/eventually.js"
 
 let server: Started
 let client: Client
@@ -38,14 +39,6 @@ afterAll(async () => {
   await new Promise<void>((resolve) => receiver.close(() => resolve()))
 })
 
-const eventually = async <A>(probe: () => A, check: (a: A) => boolean, timeout = 15_000): Promise<A> => {
-  const deadline = Date.now() + timeout
-  for (;;) {
-    const value = probe()
-    if (check(value) || Date.now() > deadline) return value
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 /** A message.created payload grown by fields the catalogue does not list, at the top and nested. */
 const extended = (text = "hello") => {

@@ -16,6 +16,7 @@ import {
   webhookInput
 } from "../../support/http-server.js"
 import { flushKeyUsage } from "../../../src/app/key-usage.js"
+import { eventuallyAsync as eventually } from "../../support/eventually.js"
 
 let server: Started
 let client: Client
@@ -29,14 +30,6 @@ afterAll(async () => {
   await server.stop()
 })
 
-const eventually = async <A>(probe: () => Promise<A>, check: (a: A) => boolean, timeout = 15_000): Promise<A> => {
-  const deadline = Date.now() + timeout
-  for (;;) {
-    const value = await probe()
-    if (check(value) || Date.now() > deadline) return value
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 const userUpdated = {
   user: { id: "u1", name: "Ann", updatedAt: "2025-01-01T00:00:00Z" },

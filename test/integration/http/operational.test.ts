@@ -20,6 +20,7 @@ import {
   testOperatorToken,
   webhookInput
 } from "../../support/http-server.js"
+import { eventuallyAsync } from "../../support/eventually.js"
 
 // The circuit opens after two failures and stays open a second, so open, probe and close all fit a test.
 let server: Started
@@ -67,14 +68,8 @@ afterAll(async () => {
   await new Promise<void>((resolve) => receiver.close(() => resolve()))
 })
 
-const eventually = async <A>(probe: () => Promise<A> | A, check: (a: A) => boolean, timeout = 30_000): Promise<A> => {
-  const deadline = Date.now() + timeout
-  for (;;) {
-    const value = await probe()
-    if (check(value) || Date.now() > deadline) return value
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+const eventually = <A>(probe: () => Promise<A> | A, check: (a: A) => boolean, timeout = 30_000) =>
+  eventuallyAsync(probe, check, timeout)
 
 const createWebhook = async (key: string, overrides: Record<string, unknown>) => {
   const created = await client.request("POST", "/v1/webhooks", { token: key, json: webhookInput(overrides) })

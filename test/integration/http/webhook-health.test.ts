@@ -12,6 +12,7 @@ import {
   type Started,
   webhookInput
 } from "../../support/http-server.js"
+import { eventuallyAsync } from "../../support/eventually.js"
 
 // The circuit opens after two failures and stays open 4 s (long enough to look at it, short enough to
 // see the probe close it).
@@ -48,14 +49,8 @@ afterAll(async () => {
   await new Promise<void>((resolve) => receiver.close(() => resolve()))
 })
 
-const eventually = async <A>(probe: () => Promise<A>, check: (a: A) => boolean, timeout = 20_000): Promise<A> => {
-  const deadline = Date.now() + timeout
-  for (;;) {
-    const value = await probe()
-    if (check(value) || Date.now() > deadline) return value
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+const eventually = <A>(probe: () => Promise<A> | A, check: (a: A) => boolean, timeout = 20_000) =>
+  eventuallyAsync(probe, check, timeout)
 
 const publish = (key: string, id: string) =>
   client.request("POST", "/v1/events", { token: key, json: { id, type: "message.created", data: messageCreated() } })
