@@ -166,9 +166,13 @@ export const make = Effect.gen(function* () {
         const current = yield* sql<{ generation: number; version: number }>`
           SELECT generation, version FROM projections WHERE name = ${projection.name}`
         if (current.length === 0) {
-          // An inline projection's first generation is built from the log like any rebuilt one (the log
-          // may hold its events already), and handed to the writers at the switch.
-          yield* createGeneration(projection, 1, projection.inline === true ? "building" : "active")
+          // An inline projection's first generation is built from the log like any rebuilt one when the
+          // log holds its events already, and handed to the writers at the switch. On a log without any
+          // (a new database), it is the writers' at once: under this lock, which they all take, none of
+          // them can be appending one.
+          const building = projection.inline === true &&
+            (yield* sql.unsafe(`SELECT 1 FROM events WHERE event_type = ANY($1::text[]) LIMIT 1`, [projection.eventTypes])).length > 0
+          yield* createGeneration(projection, 1, building ? "building" : "active")
           yield* pointViews(projection, 1)
           yield* sql`INSERT INTO projections (name, generation, version) VALUES (${projection.name}, 1, ${projection.version})`
           return [1]
